@@ -1,0 +1,276 @@
+//! Keypoint detection and binary description (ORB-style).
+//!
+//! Global hashes break as soon as a leak is cropped, padded or scribbled on;
+//! local features survive because each one only looks at a 31x31 patch. This
+//! module finds FAST-9 corners on a scale pyramid, ranks them by Harris
+//! response with a per-cell cap (so the corners of a retake note's text box
+//! cannot eat the whole budget), orients them by intensity centroid and
+//! describes them with a 256-bit steered BRIEF whose sampling pattern is
+//! generated here, deterministically, with mirror-paired bits so that a
+//! horizontally flipped image only permutes descriptor bits.
+
+use super::Keypoint;
+use super::sampling::{self, describe, integrate, resize_bilinear};
+use image::GrayImage;
+
+/// Tuning knobs of [`FeatureExtractor`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractorParams {
+    /// Maximum keypoints kept per image, over all pyramid levels.
+    pub max_keypoints: usize,
+    /// Number of pyramid levels (level 0 is the input image).
+    pub levels: usize,
+    /// Downscale factor between consecutive levels.
+    pub scale_factor: f32,
+    /// FAST intensity threshold (0..255).
+    pub fast_threshold: u8,
+    /// Side in pixels of the bucketing grid cells.
+    pub cell: u32,
+    /// Describe keypoints relative to their dominant orientation (steered
+    /// BRIEF); `false` gives upright BRIEF (more distinctive, +-10 degrees).
+    pub oriented: bool,
+}
+
+impl Default for ExtractorParams {
+    fn default() -> Self {
+        Self {
+            max_keypoints: 600,
+            levels: 6,
+            scale_factor: 1.25,
+            fast_threshold: 16,
+            cell: 40,
+            oriented: true,
+        }
+    }
+}
+
+/// Angle bins of the pre-rotated sampling patterns (12 degrees each).
+const ANGLE_BINS: usize = 30;
+/// Keypoints need this margin so rotated samples and the centroid stay inside.
+const BORDER: i32 = 16;
+/// Bresenham circle of radius 3 used by the FAST segment test.
+const CIRCLE: [(i32, i32); 16] = [
+    (0, -3),
+    (1, -3),
+    (2, -2),
+    (3, -1),
+    (3, 0),
+    (3, 1),
+    (2, 2),
+    (1, 3),
+    (0, 3),
+    (-1, 3),
+    (-2, 2),
+    (-3, 1),
+    (-3, 0),
+    (-3, -1),
+    (-2, -2),
+    (-1, -3),
+];
+
+/// Detects and describes keypoints; keeps its buffers between calls.
+pub struct FeatureExtractor {
+    params: ExtractorParams,
+    /// Per angle bin: 256 sample pairs as (dx1, dy1, dx2, dy2).
+    patterns: Vec<[[i8; 4]; 256]>,
+    level: Vec<u8>,
+    next: Vec<u8>,
+    integral: Vec<u32>,
+    score: Vec<u16>,
+    candidates: Vec<(f32, i32, i32)>,
+}
+
+impl FeatureExtractor {
+    /// Builds an extractor and its sampling patterns.
+    pub fn new(params: ExtractorParams) -> Self {
+        let patterns = sampling::rotated_patterns(params.oriented, ANGLE_BINS);
+        Self {
+            params,
+            patterns,
+            level: Vec::new(),
+            next: Vec::new(),
+            integral: Vec::new(),
+            score: Vec::new(),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// Finds and describes up to `max_keypoints` keypoints in `grey`;
+    /// coordinates are in `grey`'s pixels.
+    pub fn extract(&mut self, grey: &GrayImage) -> Vec<Keypoint> {
+        let p = self.params.clone();
+        let (mut w, mut h) = (grey.width() as usize, grey.height() as usize);
+        self.level.clear();
+        self.level.extend_from_slice(grey.as_raw());
+        let weights: Vec<f32> = (0..p.levels)
+            .map(|l| p.scale_factor.powi(-2 * l as i32))
+            .collect();
+        let total: f32 = weights.iter().sum();
+        let mut out = Vec::new();
+        let mut scale = 1.0f32;
+        for weight in weights {
+            if w < 2 * BORDER as usize + 8 || h < 2 * BORDER as usize + 8 {
+                break;
+            }
+            let budget = ((p.max_keypoints as f32 * weight / total).ceil() as usize).max(1);
+            self.detect(w, h, budget);
+            integrate(&self.level, &mut self.integral, w, h);
+            for &(_, x, y) in &self.candidates {
+                let angle = if p.oriented {
+                    centroid_angle(&self.level, w, x, y)
+                } else {
+                    0.0
+                };
+                let bin = (angle / std::f32::consts::TAU * ANGLE_BINS as f32).round() as usize
+                    % ANGLE_BINS;
+                let desc = describe(&self.integral, w + 1, x, y, &self.patterns[bin]);
+                let angle = if p.oriented {
+                    bin as f32 * std::f32::consts::TAU / ANGLE_BINS as f32
+                } else {
+                    0.0
+                };
+                out.push(Keypoint {
+                    x: (x as f32 + 0.5) * scale - 0.5,
+                    y: (y as f32 + 0.5) * scale - 0.5,
+                    scale,
+                    angle,
+                    desc,
+                });
+            }
+            let (nw, nh) = (
+                (w as f32 / p.scale_factor) as usize,
+                (h as f32 / p.scale_factor) as usize,
+            );
+            resize_bilinear(&self.level, w, h, &mut self.next, nw, nh);
+            std::mem::swap(&mut self.level, &mut self.next);
+            (w, h) = (nw, nh);
+            scale *= p.scale_factor;
+        }
+        out
+    }
+
+    /// Fills `candidates` with the best `budget` corners of the current level.
+    fn detect(&mut self, w: usize, h: usize, budget: usize) {
+        let (img, t) = (&self.level, self.params.fast_threshold as i16);
+        let offs: [isize; 16] = CIRCLE.map(|(dx, dy)| dy as isize * w as isize + dx as isize);
+        let score = &mut self.score;
+        score.clear();
+        score.resize(w * h, 0);
+        let b = BORDER as usize;
+        for y in b..h - b {
+            for i in y * w + b..y * w + w - b {
+                let c = img[i] as i16;
+                let px = |k: usize| img[i.wrapping_add_signed(offs[k])] as i16;
+                let (n, e, s, wv) = (px(0), px(4), px(8), px(12));
+                let bright =
+                    (n > c + t) as u8 + (e > c + t) as u8 + (s > c + t) as u8 + (wv > c + t) as u8;
+                let dark =
+                    (n < c - t) as u8 + (e < c - t) as u8 + (s < c - t) as u8 + (wv < c - t) as u8;
+                if bright < 2 && dark < 2 {
+                    continue;
+                }
+                let (mut bm, mut dm, mut sum) = (0u32, 0u32, 0u16);
+                for (k, &o) in offs.iter().enumerate() {
+                    let d = img[i.wrapping_add_signed(o)] as i16 - c;
+                    if d > t {
+                        bm |= 1 << k;
+                        sum += (d - t) as u16;
+                    } else if d < -t {
+                        dm |= 1 << k;
+                        sum += (-d - t) as u16;
+                    }
+                }
+                if has_arc(bm) || has_arc(dm) {
+                    score[i] = sum.max(1);
+                }
+            }
+        }
+        let score = &self.score;
+        self.candidates.clear();
+        for y in BORDER as usize..h - BORDER as usize {
+            for x in BORDER as usize..w - BORDER as usize {
+                let s = score[y * w + x];
+                let is_max = s > 0
+                    && (-1..=1isize).all(|dy| {
+                        (-1..=1isize).all(|dx| {
+                            let n = score
+                                [((y as isize + dy) as usize) * w + (x as isize + dx) as usize];
+                            n < s || (n == s && (dy, dx) >= (0, 0))
+                        })
+                    });
+                if is_max {
+                    self.candidates
+                        .push((harris(img, w, x as i32, y as i32), x as i32, y as i32));
+                }
+            }
+        }
+        self.candidates
+            .sort_by(|a, b| b.0.total_cmp(&a.0).then((a.2, a.1).cmp(&(b.2, b.1))));
+        // Grid bucketing: first pass caps each cell, second pass fills up.
+        let cell = self.params.cell as usize;
+        let (gw, gh) = (w.div_ceil(cell), h.div_ceil(cell));
+        let cap = (2 * budget).div_ceil(gw * gh).max(2);
+        let mut count = vec![0usize; gw * gh];
+        let mut taken = vec![false; self.candidates.len()];
+        let mut kept = Vec::with_capacity(budget);
+        for (k, &(_, x, y)) in self.candidates.iter().enumerate() {
+            let g = (y as usize / cell) * gw + x as usize / cell;
+            if kept.len() < budget && count[g] < cap {
+                count[g] += 1;
+                taken[k] = true;
+                kept.push(self.candidates[k]);
+            }
+        }
+        for (k, c) in self.candidates.iter().enumerate() {
+            if kept.len() >= budget {
+                break;
+            }
+            if !taken[k] {
+                kept.push(*c);
+            }
+        }
+        self.candidates = kept;
+    }
+}
+
+/// True when the 16-bit circular mask holds 9 contiguous set bits.
+fn has_arc(mask: u32) -> bool {
+    let mut m = mask | (mask << 16);
+    for _ in 0..8 {
+        m &= m >> 1;
+    }
+    m != 0
+}
+
+/// Harris corner response over a 7x7 window of central differences.
+fn harris(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
+    let (mut a, mut b, mut c) = (0f32, 0f32, 0f32);
+    for dy in -3..=3 {
+        for dx in -3..=3 {
+            let i = (y + dy) as usize * w + (x + dx) as usize;
+            let ix = img[i + 1] as f32 - img[i - 1] as f32;
+            let iy = img[i + w] as f32 - img[i - w] as f32;
+            a += ix * ix;
+            b += iy * iy;
+            c += ix * iy;
+        }
+    }
+    (a * b - c * c) - 0.04 * (a + b) * (a + b)
+}
+
+/// Dominant orientation from the intensity centroid of a radius-15 disc.
+fn centroid_angle(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
+    let (mut mx, mut my) = (0i64, 0i64);
+    for dy in -15i32..=15 {
+        let half = ((225 - dy * dy) as f32).sqrt() as i32;
+        let row = (y + dy) as usize * w;
+        for dx in -half..=half {
+            let v = img[row + (x + dx) as usize] as i64;
+            mx += dx as i64 * v;
+            my += dy as i64 * v;
+        }
+    }
+    (my as f32)
+        .atan2(mx as f32)
+        .rem_euclid(std::f32::consts::TAU)
+}

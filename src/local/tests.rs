@@ -1,0 +1,196 @@
+//! Tests of the local-feature stage on images generated in code: a scene of
+//! random shapes against its crop, rotation, rescale and mirror image.
+
+use super::*;
+use image::{GrayImage, Luma};
+
+/// A 640x360 scene: a gradient with 60 random filled rectangles and discs.
+fn scene(seed: u64) -> GrayImage {
+    let mut rng = SplitMix(seed);
+    let mut img = GrayImage::from_fn(640, 360, |x, y| Luma([(40 + x / 8 + y / 8) as u8]));
+    for _ in 0..60 {
+        let (cx, cy) = (rng.unit() * 640.0, rng.unit() * 360.0);
+        let (rx, ry) = (8.0 + rng.unit() * 40.0, 8.0 + rng.unit() * 40.0);
+        let (v, disc) = ((rng.next() % 256) as u8, rng.next().is_multiple_of(2));
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
+            if (disc && dx * dx + dy * dy <= 1.0) || (!disc && dx.abs() <= 1.0 && dy.abs() <= 1.0) {
+                *p = Luma([v]);
+            }
+        }
+    }
+    img
+}
+
+/// `out(x, y) = src(A^-1 (x - c) + c')`: rotation by `deg` and zoom about the centres.
+fn warp(src: &GrayImage, w: u32, h: u32, deg: f32, zoom: f32) -> GrayImage {
+    let (s, c) = deg.to_radians().sin_cos();
+    let (sc, dc) = (
+        (src.width() as f32 / 2.0, src.height() as f32 / 2.0),
+        (w as f32 / 2.0, h as f32 / 2.0),
+    );
+    GrayImage::from_fn(w, h, |x, y| {
+        let (u, v) = ((x as f32 - dc.0) / zoom, (y as f32 - dc.1) / zoom);
+        let (sx, sy) = (c * u + s * v + sc.0, -s * u + c * v + sc.1);
+        let inside = sx >= 0.0
+            && sy >= 0.0
+            && sx < src.width() as f32 - 1.0
+            && sy < src.height() as f32 - 1.0;
+        if inside {
+            *src.get_pixel(sx as u32, sy as u32)
+        } else {
+            Luma([128])
+        }
+    })
+}
+
+fn features(img: &GrayImage) -> Vec<Keypoint> {
+    FeatureExtractor::new(ExtractorParams::default()).extract(img)
+}
+
+fn check(query: &GrayImage, reference: &GrayImage) -> Verification {
+    let (q, r) = (features(query), features(reference));
+    let v = verify(&q, query.dimensions(), &r, reference.dimensions());
+    v.unwrap_or_else(|| panic!("no verification ({} vs {} keypoints)", q.len(), r.len()))
+}
+
+#[test]
+fn crop_verifies_with_its_offset() {
+    let reference = scene(1);
+    let query = image::imageops::crop_imm(&reference, 100, 60, 400, 250).to_image();
+    let v = check(&query, &reference);
+    assert!(v.inliers >= 20 && !v.mirrored, "{v:?}");
+    assert!(
+        (v.scale - 1.0).abs() < 0.03 && v.rotation_deg.abs() < 1.5,
+        "{v:?}"
+    );
+    assert!(
+        (v.tx - 100.0).abs() < 4.0 && (v.ty - 60.0).abs() < 4.0,
+        "{v:?}"
+    );
+    let expected = [100.0 / 640.0, 60.0 / 360.0, 500.0 / 640.0, 310.0 / 360.0];
+    assert!(
+        v.region
+            .iter()
+            .zip(expected)
+            .all(|(a, b)| (a - b).abs() < 0.02),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn rotation_and_scale_are_recovered() {
+    let reference = scene(2);
+    for (deg, zoom) in [(6.0f32, 1.0f32), (-4.0, 1.0), (0.0, 0.5), (3.0, 0.7)] {
+        let query = warp(
+            &reference,
+            (560.0 * zoom) as u32,
+            (300.0 * zoom) as u32,
+            deg,
+            zoom,
+        );
+        let v = check(&query, &reference);
+        assert!(v.inliers >= 12, "{deg} {zoom}: {v:?}");
+        assert!((v.scale * zoom - 1.0).abs() < 0.05, "{deg} {zoom}: {v:?}");
+        assert!((v.rotation_deg + deg).abs() < 1.5, "{deg} {zoom}: {v:?}");
+    }
+}
+
+#[test]
+fn mirror_image_verifies_as_mirrored() {
+    let reference = scene(3);
+    let query = image::imageops::flip_horizontal(&reference);
+    let v = check(&query, &reference);
+    assert!(v.mirrored && v.inliers >= 20, "{v:?}");
+    assert!(
+        (v.scale - 1.0).abs() < 0.03 && v.rotation_deg.abs() < 1.5,
+        "{v:?}"
+    );
+}
+
+#[test]
+fn unrelated_scene_does_not_verify() {
+    for seed in 10..14 {
+        let (a, b) = (features(&scene(seed)), features(&scene(seed + 100)));
+        let v = verify(&a, (640, 360), &b, (640, 360));
+        assert!(v.is_none_or(|v| v.inliers < 10), "{seed}: {v:?}");
+    }
+}
+
+#[test]
+fn mirrored_descriptors_match_the_flipped_image() {
+    let img = scene(4);
+    let (kps, flipped) = (
+        features(&img),
+        features(&image::imageops::flip_horizontal(&img)),
+    );
+    let mirrored = mirror(&kps, img.width());
+    let close = mirrored
+        .iter()
+        .filter(|m| {
+            flipped.iter().any(|f| {
+                let d: u32 = m
+                    .desc
+                    .iter()
+                    .zip(f.desc)
+                    .map(|(a, b)| (a ^ b).count_ones())
+                    .sum();
+                (m.x - f.x).hypot(m.y - f.y) < 2.0 && d < 40
+            })
+        })
+        .count();
+    assert!(close * 2 > kps.len(), "{close} of {}", kps.len());
+}
+
+#[test]
+fn bytes_round_trip_within_quantisation() {
+    let kps = features(&scene(5));
+    let bytes = to_bytes(&kps);
+    assert_eq!(bytes.len(), 6 + KEYPOINT_BYTES * kps.len());
+    let back = from_bytes(&bytes).expect("round trip");
+    assert_eq!(back.len(), kps.len());
+    for (a, b) in kps.iter().zip(&back) {
+        assert_eq!(a.desc, b.desc);
+        assert!((a.x - b.x).abs() <= 1.0 / 32.0 && (a.y - b.y).abs() <= 1.0 / 32.0);
+        assert!((a.scale / b.scale - 1.0).abs() < 0.03);
+        let turn = (a.angle - b.angle).rem_euclid(std::f32::consts::TAU);
+        assert!(turn.min(std::f32::consts::TAU - turn) < 0.02);
+    }
+    assert_eq!(visual_words(&kps[0]), visual_words(&back[0]));
+}
+
+#[test]
+fn garbage_bytes_are_errors() {
+    assert_eq!(from_bytes(b""), Err(LocalError::BadLength(0)));
+    assert_eq!(from_bytes(b"XX\0\0\0\0"), Err(LocalError::BadHeader));
+    let mut bytes = to_bytes(&features(&scene(6)));
+    bytes.pop();
+    assert!(from_bytes(&bytes).is_err());
+    let huge = [b'K', b'1', 0xff, 0xff, 0xff, 0xff];
+    assert!(from_bytes(&huge).is_err());
+    let mut rng = SplitMix(7);
+    for len in 0..200 {
+        let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let _ = from_bytes(&junk);
+    }
+}
+
+#[test]
+fn visual_words_are_tagged_by_table() {
+    let kps = features(&scene(8));
+    for k in &kps {
+        let words = visual_words(k);
+        assert!(
+            words
+                .iter()
+                .enumerate()
+                .all(|(t, w)| w >> 24 == t as u32 && w & 0xff_ffff < 1 << BITS_PER_WORD)
+        );
+    }
+    let distinct: std::collections::HashSet<u32> = kps.iter().map(|k| visual_words(k)[0]).collect();
+    assert!(
+        distinct.len() * 2 > kps.len(),
+        "words should spread: {}",
+        distinct.len()
+    );
+}
