@@ -1,0 +1,163 @@
+//! Hashing throughput on 1920x1080 JPEG stills, one core, side by side:
+//! the bare reduced-scale JPEG decode (the floor no JPEG hasher can beat),
+//! `hash` in the default fast mode and in `--exact` mode, and, when
+//! `FRAMETRACE_ORACLE_PYTHON` names a Python with imagehash and pdqhash,
+//! Python imagehash.phash and pdqhash on the same files
+//! (`benches/oracle_speed.py`).
+//!
+//! `cargo bench --bench hash` (set `FRAMETRACE_BENCH_STILLS` to change the
+//! number of stills, 200 by default). Prints a table at the end.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput};
+use frametrace::decode::{self, DecodeMode};
+use frametrace::fingerprint::{Algorithms, Fingerprinter};
+use frametrace::index::WORKING_DECODE;
+use frametrace::synth::{Series, jpeg_bytes};
+
+fn stills_dir(n: usize) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-stills-1080p-{n}"));
+    if !dir.join(format!("{:04}.jpg", n - 1)).is_file() {
+        std::fs::create_dir_all(&dir).expect("create bench folder");
+        for i in 0..n {
+            let series = Series::new(1000 + (i % 10) as u64);
+            let frame = series.frame((i / 10) as f32 * 7.0, 1920, 1080);
+            std::fs::write(dir.join(format!("{i:04}.jpg")), jpeg_bytes(&frame, 90))
+                .expect("write still");
+        }
+    }
+    dir
+}
+
+fn bare_decode(bytes: &[u8]) -> usize {
+    let mut d = jpeg_decoder::Decoder::new(bytes);
+    d.read_info().expect("jpeg header");
+    let info = d.info().expect("jpeg info");
+    let min_side = match WORKING_DECODE {
+        DecodeMode::Fast { min_side } => min_side,
+        DecodeMode::Exact => u32::MAX,
+    };
+    // The same scale fast mode picks: the smallest 1/8..1 keeping the
+    // shorter side >= min_side.
+    let short = u32::from(info.width.min(info.height));
+    let denom = [8u32, 4, 2, 1]
+        .into_iter()
+        .find(|d| short / d >= min_side)
+        .unwrap_or(1);
+    d.scale(
+        (u32::from(info.width) / denom) as u16,
+        (u32::from(info.height) / denom) as u16,
+    )
+    .expect("scale");
+    d.decode().expect("decode").len()
+}
+
+fn hash(fp: &mut Fingerprinter, bytes: &[u8], mode: DecodeMode) -> u64 {
+    let d = decode::decode_bytes(bytes, mode).expect("decode");
+    fp.fingerprint(&d.image, d.width, d.height, Algorithms::ALL)
+        .phash
+        .unwrap_or(0)
+}
+
+fn per_second(files: &[Vec<u8>], mut f: impl FnMut(&[u8])) -> f64 {
+    let start = Instant::now();
+    for b in files {
+        f(b);
+    }
+    files.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let n: usize = std::env::var("FRAMETRACE_BENCH_STILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let dir = stills_dir(n);
+    let files: Vec<Vec<u8>> = (0..n)
+        .map(|i| std::fs::read(dir.join(format!("{i:04}.jpg"))).expect("read still"))
+        .collect();
+    let mut fp = Fingerprinter::new();
+
+    let mut c = Criterion::default().sample_size(10).configure_from_args();
+    let mut g = c.benchmark_group("hash_1080p_jpeg");
+    g.throughput(Throughput::Elements(files.len() as u64));
+    g.bench_function("bare_reduced_decode", |b| {
+        b.iter(|| files.iter().map(|f| bare_decode(f)).sum::<usize>())
+    });
+    g.bench_function("hash_fast", |b| {
+        b.iter(|| {
+            files
+                .iter()
+                .map(|f| hash(&mut fp, f, WORKING_DECODE))
+                .sum::<u64>()
+        })
+    });
+    g.bench_function("hash_exact", |b| {
+        b.iter(|| {
+            files
+                .iter()
+                .map(|f| hash(&mut fp, f, DecodeMode::Exact))
+                .sum::<u64>()
+        })
+    });
+    g.finish();
+
+    // The summary table: the three measured back to back, twice, best kept.
+    let mut best = [0f64; 3];
+    for _ in 0..2 {
+        best[0] = best[0].max(per_second(&files, |f| {
+            bare_decode(f);
+        }));
+        best[1] = best[1].max(per_second(&files, |f| {
+            hash(&mut fp, f, WORKING_DECODE);
+        }));
+        best[2] = best[2].max(per_second(&files, |f| {
+            hash(&mut fp, f, DecodeMode::Exact);
+        }));
+    }
+    println!("\n{n} stills 1920x1080 JPEG q90, one core, images/s:");
+    println!("{:<38} {:>9} {:>12}", "what", "images/s", "vs fast");
+    let fast = best[1];
+    for (name, v) in [
+        ("bare reduced-scale decode (floor)", best[0]),
+        ("frametrace hash (fast, 4 hashes)", best[1]),
+        ("frametrace hash --exact (4 hashes)", best[2]),
+    ] {
+        println!("{name:<38} {v:>9.1} {:>11.2}x", fast / v);
+    }
+    println!(
+        "fast mode costs {:.2}x the bare reduced-scale decode",
+        best[0] / best[1]
+    );
+    if let Ok(python) = std::env::var("FRAMETRACE_ORACLE_PYTHON") {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/oracle_speed.py");
+        match std::process::Command::new(python)
+            .arg(script)
+            .arg(&dir)
+            .output()
+        {
+            Ok(out) if out.status.success() => {
+                for line in String::from_utf8_lossy(&out.stdout).lines() {
+                    let mut parts = line.split_whitespace();
+                    if let (Some(name), Some(Ok(v))) =
+                        (parts.next(), parts.next().map(str::parse::<f64>))
+                    {
+                        let name = format!("python {name}");
+                        println!("{name:<38} {v:>9.1} {:>11.2}x", fast / v);
+                    }
+                }
+            }
+            Ok(out) => eprintln!(
+                "oracle script failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => eprintln!("cannot run the oracle python: {e}"),
+        }
+    } else {
+        println!(
+            "(set FRAMETRACE_ORACLE_PYTHON to a python with imagehash and pdqhash for their rows)"
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! Builds or refreshes the reference index incrementally.
+//!
+//! A file whose size and mtime match its document is skipped without being
+//! read; one whose bytes (sha256) are unchanged keeps its fingerprint;
+//! others are decoded and replaced. Documents of files gone from the given
+//! roots are removed. Work is committed in checkpoints: a killed refresh
+//! leaves the last checkpoint, which opens and answers, and a re-run
+//! resumes from it because committed files are then unchanged.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::directory::MmapDirectory;
+use tantivy::directory::error::LockError;
+use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument, TantivyError, Term};
+
+use super::schema::{self, Fields, RefRecord};
+use super::{IndexError, Settings, WORKING_DECODE, check_settings};
+use crate::discover::{self, Problem, Reference};
+use crate::fingerprint::{Algorithms, Fingerprinter};
+use crate::progress::{Progress, interrupted};
+use crate::source;
+
+/// What to index and where.
+#[derive(Clone, Debug)]
+pub struct RefreshOptions {
+    /// Index folder (created if missing).
+    pub index_dir: PathBuf,
+    /// Reference roots (`<root>/<series>/<episode>/<file>`).
+    pub roots: Vec<PathBuf>,
+    /// A manifest overriding the layout (else `<root>/manifest.csv`).
+    pub manifest: Option<PathBuf>,
+    /// Commit after this many changed documents.
+    pub checkpoint_docs: usize,
+    /// Commit at least this often while work is pending.
+    pub checkpoint_interval: Duration,
+}
+
+impl RefreshOptions {
+    /// Options with the default checkpoints (2,000 documents or 30 s).
+    pub fn new(index_dir: PathBuf, roots: Vec<PathBuf>) -> RefreshOptions {
+        RefreshOptions {
+            index_dir,
+            roots,
+            manifest: None,
+            checkpoint_docs: 2_000,
+            checkpoint_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counts of what a refresh did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RefreshStats {
+    /// New documents.
+    pub added: usize,
+    /// Documents replaced (new bytes or new metadata).
+    pub updated: usize,
+    /// Documents of files gone from the roots.
+    pub removed: usize,
+    /// Files left as they were.
+    pub unchanged: usize,
+    /// Files (or manifest rows) that could not be used.
+    pub failed: usize,
+    /// Commits written.
+    pub commits: usize,
+    /// True when Ctrl-C stopped the run early (work up to the last
+    /// checkpoint is kept).
+    pub interrupted: bool,
+}
+
+enum Todo {
+    /// Same size and mtime, new metadata: rewrite without reading.
+    Meta(RefRecord),
+    /// Must be read (and maybe decoded).
+    Read(Reference, Option<RefRecord>),
+}
+
+/// Brings the index at `opts.index_dir` in line with the files under
+/// `opts.roots`. Bad files are passed to `on_problem` and counted; the
+/// error return is for the index as a whole (locked, unreadable, other
+/// settings).
+pub fn refresh(
+    opts: &RefreshOptions,
+    progress: &dyn Progress,
+    on_problem: &mut dyn FnMut(&Problem),
+) -> Result<RefreshStats, IndexError> {
+    let dir = &opts.index_dir;
+    let (index, fields) = open_or_create(dir)?;
+    let mut writer: IndexWriter = index.writer(64 << 20).map_err(|e| match e {
+        TantivyError::LockFailure(LockError::LockBusy, _) => IndexError::Locked(dir.clone()),
+        e => IndexError::tantivy(dir, e),
+    })?;
+    let existing = load_records(dir, &index, &fields)?;
+
+    let mut stats = RefreshStats::default();
+    let (refs, problems) = discover::find_references(&opts.roots, opts.manifest.as_deref());
+    for p in &problems {
+        on_problem(p);
+    }
+    stats.failed += problems.len();
+    let roots: Vec<PathBuf> = opts
+        .roots
+        .iter()
+        .filter(|r| r.is_dir())
+        .filter_map(|r| std::path::absolute(r).ok())
+        .collect();
+    let blocked: Vec<&Path> = problems.iter().map(|p| p.path.as_path()).collect();
+
+    let mut seen = std::collections::HashSet::with_capacity(refs.len());
+    let mut todo = Vec::new();
+    for r in refs {
+        let key = r.path.to_string_lossy().into_owned();
+        seen.insert(key.clone());
+        match classify(r, existing.get(&key)) {
+            None => stats.unchanged += 1,
+            Some(t) => todo.push(t),
+        }
+    }
+
+    let mut pending = 0usize;
+    let mut last_commit = Instant::now();
+    progress.start("indexing", todo.len() as u64);
+    for batch in todo.chunks(256) {
+        if interrupted() {
+            stats.interrupted = true;
+            break;
+        }
+        let results: Vec<Result<(RefRecord, bool), Problem>> = batch
+            .par_iter()
+            .map_init(Fingerprinter::new, process)
+            .collect();
+        for (t, result) in batch.iter().zip(results) {
+            match result {
+                Err(p) => {
+                    on_problem(&p);
+                    stats.failed += 1;
+                }
+                Ok((record, content_same)) => {
+                    let had_old = matches!(t, Todo::Meta(_) | Todo::Read(_, Some(_)));
+                    let old_meta = match t {
+                        Todo::Read(_, Some(old)) => Some(&old.meta),
+                        _ => None,
+                    };
+                    if content_same && old_meta == Some(&record.meta) {
+                        stats.unchanged += 1;
+                    } else if had_old {
+                        stats.updated += 1;
+                    } else {
+                        stats.added += 1;
+                    }
+                    writer.delete_term(Term::from_field_text(fields.path, &record.path));
+                    writer
+                        .add_document(fields.to_doc(&record))
+                        .map_err(|e| IndexError::tantivy(dir, e))?;
+                    pending += 1;
+                }
+            }
+        }
+        progress.advance(batch.len() as u64);
+        if pending >= opts.checkpoint_docs || last_commit.elapsed() >= opts.checkpoint_interval {
+            commit(dir, &mut writer)?;
+            stats.commits += 1;
+            pending = 0;
+            last_commit = Instant::now();
+        }
+    }
+    progress.finish();
+
+    if !stats.interrupted {
+        for path in existing.keys() {
+            let p = Path::new(path);
+            let under_root = roots.iter().any(|r| p.starts_with(r));
+            let under_problem = blocked.iter().any(|b| p.starts_with(b));
+            if under_root && !under_problem && !seen.contains(path) {
+                writer.delete_term(Term::from_field_text(fields.path, path));
+                stats.removed += 1;
+                pending += 1;
+            }
+        }
+    }
+    if pending > 0 || (stats.commits == 0 && existing.is_empty()) {
+        commit(dir, &mut writer)?;
+        stats.commits += 1;
+    }
+    writer
+        .wait_merging_threads()
+        .map_err(|e| IndexError::tantivy(dir, e))?;
+    Ok(stats)
+}
+
+/// What to do with a discovered file; `None` when it is unchanged (same
+/// size, mtime and metadata as its document).
+fn classify(r: Reference, old: Option<&RefRecord>) -> Option<Todo> {
+    let Some(old) = old else {
+        return Some(Todo::Read(r, None));
+    };
+    match file_stamp(&r.path) {
+        Some((size, mtime)) if size == old.size && mtime == old.mtime_ns => (old.meta != r.meta)
+            .then(|| {
+                Todo::Meta(RefRecord {
+                    meta: r.meta,
+                    ..old.clone()
+                })
+            }),
+        _ => Some(Todo::Read(r, Some(old.clone()))),
+    }
+}
+
+/// Returns the record to write and whether the file's content is the one
+/// already indexed.
+fn process(fp: &mut Fingerprinter, t: &Todo) -> Result<(RefRecord, bool), Problem> {
+    let (r, old) = match t {
+        Todo::Meta(record) => return Ok((record.clone(), true)),
+        Todo::Read(r, old) => (r, old),
+    };
+    let fail = |message: String| Problem {
+        path: r.path.clone(),
+        message,
+    };
+    let (size, mtime_ns) = file_stamp(&r.path).ok_or_else(|| fail("cannot stat file".into()))?;
+    let bytes = source::read_limited(&r.path).map_err(|e| fail(e.to_string()))?;
+    let sha256 = source::sha256_hex(&bytes);
+    let path = r.path.to_string_lossy().into_owned();
+    if let Some(old) = old.as_ref().filter(|o| o.sha256 == sha256) {
+        let record = RefRecord {
+            path,
+            sha256,
+            size,
+            mtime_ns,
+            meta: r.meta.clone(),
+            ..old.clone()
+        };
+        return Ok((record, true));
+    }
+    let decoded =
+        crate::decode::decode_bytes(&bytes, WORKING_DECODE).map_err(|e| fail(e.to_string()))?;
+    let fingerprint = fp.fingerprint(
+        &decoded.image,
+        decoded.width,
+        decoded.height,
+        Algorithms::ALL,
+    );
+    Ok((
+        RefRecord {
+            path,
+            sha256,
+            size,
+            mtime_ns,
+            meta: r.meta.clone(),
+            fingerprint,
+        },
+        false,
+    ))
+}
+
+fn file_stamp(path: &Path) -> Option<(u64, u64)> {
+    let md = std::fs::metadata(path).ok()?;
+    let mtime = md
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos() as u64;
+    Some((md.len(), mtime))
+}
+
+fn commit(dir: &Path, writer: &mut IndexWriter) -> Result<(), IndexError> {
+    let payload = serde_json::to_string(&Settings::current()).unwrap_or_default();
+    let mut prepared = writer
+        .prepare_commit()
+        .map_err(|e| IndexError::tantivy(dir, e))?;
+    prepared.set_payload(&payload);
+    prepared.commit().map_err(|e| IndexError::tantivy(dir, e))?;
+    Ok(())
+}
+
+fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
+    std::fs::create_dir_all(dir).map_err(|source| IndexError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let (schema, fields) = schema::schema();
+    let mmap = MmapDirectory::open(dir).map_err(|e| IndexError::tantivy(dir, e.into()))?;
+    let index = Index::open_or_create(mmap, schema).map_err(|e| match e {
+        TantivyError::SchemaError(found) => IndexError::Settings {
+            path: dir.to_path_buf(),
+            found,
+            expected: "frametrace's schema".into(),
+        },
+        e => IndexError::tantivy(dir, e),
+    })?;
+    check_settings(dir, &index)?;
+    Ok((index, fields))
+}
+
+fn load_records(
+    dir: &Path,
+    index: &Index,
+    fields: &Fields,
+) -> Result<HashMap<String, RefRecord>, IndexError> {
+    let reader = index.reader().map_err(|e| IndexError::tantivy(dir, e))?;
+    let searcher = reader.searcher();
+    let mut out = HashMap::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc in segment.doc_ids_alive() {
+            let d: TantivyDocument = searcher
+                .doc(DocAddress::new(ord as u32, doc))
+                .map_err(|e| IndexError::tantivy(dir, e))?;
+            let record = fields.from_doc(&d);
+            out.insert(record.path.clone(), record);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,158 @@
+//! The one place that knows how a reference still becomes a tantivy
+//! document and back.
+//!
+//! Each document is self-contained (metadata, hash words, file identity), so
+//! a second backend (e.g. OpenSearch with binary `knn_vector` fields) is an
+//! addition that maps [`RefRecord`] to its own document, not a rewrite.
+
+use std::collections::BTreeMap;
+
+use tantivy::TantivyDocument;
+use tantivy::schema::{FAST, Field, STORED, STRING, Schema, Value};
+
+use crate::discover::RefMeta;
+use crate::fingerprint::Fingerprint;
+use crate::fingerprint::pdq::PdqHash;
+
+/// Everything stored about one reference still.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefRecord {
+    /// Absolute path when indexed; the key for incremental refresh.
+    pub path: String,
+    /// Hex sha256 of the file bytes.
+    pub sha256: String,
+    /// File size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: u64,
+    /// Series, episode, timecode and extra columns.
+    pub meta: RefMeta,
+    /// The global fingerprint (all four hashes are always present).
+    pub fingerprint: Fingerprint,
+}
+
+/// Field handles of the reference schema.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    /// Absolute file path (exact term, stored).
+    pub path: Field,
+    /// sha256 of the file (exact term, stored).
+    pub sha256: Field,
+    /// File size.
+    pub size: Field,
+    /// Modification time in ns.
+    pub mtime: Field,
+    /// Series name (exact term, stored).
+    pub series: Field,
+    /// Episode.
+    pub episode: Field,
+    /// Timecode.
+    pub timecode: Field,
+    /// Extra manifest columns as a JSON object string.
+    pub extra: Field,
+    /// Displayed width.
+    pub width: Field,
+    /// Displayed height.
+    pub height: Field,
+    /// phash (u64 fast field).
+    pub phash: Field,
+    /// dhash.
+    pub dhash: Field,
+    /// average hash.
+    pub ahash: Field,
+    /// The four 64-bit words of PDQ, in ThreatExchange hex order.
+    pub pdq: [Field; 4],
+    /// PDQ quality.
+    pub quality: Field,
+}
+
+/// Names of the PDQ word fast fields, in hex order.
+pub const PDQ_FIELDS: [&str; 4] = ["pdq0", "pdq1", "pdq2", "pdq3"];
+
+/// Builds the schema and its field handles.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        path: b.add_text_field("path", STRING | STORED),
+        sha256: b.add_text_field("sha256", STRING | STORED),
+        size: b.add_u64_field("size", STORED),
+        mtime: b.add_u64_field("mtime_ns", STORED),
+        series: b.add_text_field("series", STRING | STORED | FAST),
+        episode: b.add_text_field("episode", STRING | STORED),
+        timecode: b.add_text_field("timecode", STORED),
+        extra: b.add_text_field("extra", STORED),
+        width: b.add_u64_field("width", STORED),
+        height: b.add_u64_field("height", STORED),
+        phash: b.add_u64_field("phash", STORED | FAST),
+        dhash: b.add_u64_field("dhash", STORED | FAST),
+        ahash: b.add_u64_field("ahash", STORED | FAST),
+        pdq: PDQ_FIELDS.map(|name| b.add_u64_field(name, STORED | FAST)),
+        quality: b.add_u64_field("pdq_quality", STORED | FAST),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    /// The tantivy document for `r`.
+    pub fn to_doc(&self, r: &RefRecord) -> TantivyDocument {
+        let fp = &r.fingerprint;
+        let mut d = TantivyDocument::new();
+        d.add_text(self.path, &r.path);
+        d.add_text(self.sha256, &r.sha256);
+        d.add_u64(self.size, r.size);
+        d.add_u64(self.mtime, r.mtime_ns);
+        d.add_text(self.series, &r.meta.series);
+        d.add_text(self.episode, &r.meta.episode);
+        d.add_text(self.timecode, &r.meta.timecode);
+        d.add_text(
+            self.extra,
+            serde_json::to_string(&r.meta.extra).unwrap_or_default(),
+        );
+        d.add_u64(self.width, u64::from(fp.width));
+        d.add_u64(self.height, u64::from(fp.height));
+        d.add_u64(self.phash, fp.phash.unwrap_or(0));
+        d.add_u64(self.dhash, fp.dhash.unwrap_or(0));
+        d.add_u64(self.ahash, fp.ahash.unwrap_or(0));
+        let pdq = fp.pdq.unwrap_or_default();
+        for (field, word) in self.pdq.iter().zip(pdq.0) {
+            d.add_u64(*field, word);
+        }
+        d.add_u64(self.quality, u64::from(fp.pdq_quality.unwrap_or(0)));
+        d
+    }
+
+    /// Reads a record back from a stored document. Missing fields read as
+    /// empty or zero: documents are only ever written by [`Fields::to_doc`].
+    pub fn from_doc(&self, d: &TantivyDocument) -> RefRecord {
+        let text = |f: Field| {
+            d.get_first(f)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let num = |f: Field| d.get_first(f).and_then(|v| v.as_u64()).unwrap_or(0);
+        let extra: BTreeMap<String, String> =
+            serde_json::from_str(&text(self.extra)).unwrap_or_default();
+        RefRecord {
+            path: text(self.path),
+            sha256: text(self.sha256),
+            size: num(self.size),
+            mtime_ns: num(self.mtime),
+            meta: RefMeta {
+                series: text(self.series),
+                episode: text(self.episode),
+                timecode: text(self.timecode),
+                extra,
+            },
+            fingerprint: Fingerprint {
+                phash: Some(num(self.phash)),
+                dhash: Some(num(self.dhash)),
+                ahash: Some(num(self.ahash)),
+                pdq: Some(PdqHash(self.pdq.map(num))),
+                pdq_quality: Some(num(self.quality).min(100) as u8),
+                width: num(self.width) as u32,
+                height: num(self.height) as u32,
+            },
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! CSV for spreadsheets: one row per frame, best candidate only.
+
+use std::io::{self, Write};
+
+use crate::query::{FrameResult, Verdict};
+
+const HEADER: [&str; 13] = [
+    "query",
+    "verdict",
+    "series",
+    "episode",
+    "timecode",
+    "confidence",
+    "stage",
+    "phash_distance",
+    "pdq_distance",
+    "view",
+    "reference",
+    "sha256",
+    "error",
+];
+
+pub(super) fn frame(out: &mut dyn Write, r: &FrameResult, first: bool) -> io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(&mut *out);
+    if first {
+        w.write_record(HEADER)?;
+    }
+    let best = r.candidates.first().filter(|_| r.verdict == Verdict::Match);
+    let verdict = serde_json::to_value(r.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let (series, episode, timecode, stage, dp, dq, view, reference) = match best {
+        Some(b) => (
+            b.record.meta.series.clone(),
+            b.record.meta.episode.clone(),
+            b.record.meta.timecode.clone(),
+            "global".to_string(),
+            b.candidate.phash_distance.to_string(),
+            b.candidate.pdq_distance.to_string(),
+            format!("{:?}", b.candidate.view).to_lowercase(),
+            b.record.path.clone(),
+        ),
+        None => Default::default(),
+    };
+    let confidence = if best.is_some() {
+        format!("{:.3}", r.confidence)
+    } else {
+        String::new()
+    };
+    w.write_record([
+        r.path.to_string_lossy().into_owned(),
+        verdict,
+        series,
+        episode,
+        timecode,
+        confidence,
+        stage,
+        dp,
+        dq,
+        view,
+        reference,
+        r.sha256.clone().unwrap_or_default(),
+        r.error.clone().unwrap_or_default(),
+    ])?;
+    w.flush()
+}
