@@ -25,11 +25,11 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            phash: 8,
-            pdq: 40,
+            phash: 6,
+            pdq: 72,
             min_quality: 20,
-            list_phash: 18,
-            list_pdq: 80,
+            list_phash: 16,
+            list_pdq: 96,
         }
     }
 }

@@ -158,8 +158,29 @@ impl Fingerprinter {
 
 /// Index of the left-right mirror among PDQ's dihedral variants (the
 /// order of [`pdq::PdqHasher::hash_rgb8_dihedral`]).
-pub const MIRROR_VARIANT: usize = 4;
+pub const MIRROR_VARIANT: usize = 5;
 
 /// Bumped whenever any stored hash would change for the same input:
 /// indexes record it and refuse queries from another version.
 pub const FINGERPRINT_VERSION: u32 = 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::Series;
+
+    #[test]
+    fn mirror_variant_is_the_left_right_flip() {
+        let frame = Series::new(7).frame(3.0, 320, 180);
+        let flipped = image::imageops::flip_horizontal(&frame);
+        let mut fp = Fingerprinter::new();
+        let (_, v) = fp.fingerprint_query(&DynamicImage::ImageRgb8(frame), 320, 180);
+        let direct = fp.fingerprint(&DynamicImage::ImageRgb8(flipped), 320, 180, Algorithms::ALL);
+        let pdq = direct.pdq.unwrap();
+        let d: Vec<u32> = v.pdq_dihedral.iter().map(|h| h.hamming(&pdq)).collect();
+        let best = (0..8).min_by_key(|&i| d[i]).unwrap();
+        assert_eq!(best, MIRROR_VARIANT, "distances per variant: {d:?}");
+        assert!(d[MIRROR_VARIANT] <= 16, "{d:?}");
+        assert_eq!(v.phash_mirror, direct.phash.unwrap());
+    }
+}
