@@ -5,6 +5,7 @@
 //! fingerprints travel in every commit's payload, so a query never compares
 //! hashes made in different ways.
 
+pub mod bulk;
 pub mod catalog;
 pub mod refresh;
 pub mod schema;

@@ -268,7 +268,7 @@ fn file_stamp(path: &Path) -> Option<(u64, u64)> {
     Some((md.len(), mtime))
 }
 
-fn commit(dir: &Path, writer: &mut IndexWriter) -> Result<(), IndexError> {
+pub(crate) fn commit(dir: &Path, writer: &mut IndexWriter) -> Result<(), IndexError> {
     let payload = serde_json::to_string(&Settings::current()).unwrap_or_default();
     let mut prepared = writer
         .prepare_commit()
@@ -278,7 +278,7 @@ fn commit(dir: &Path, writer: &mut IndexWriter) -> Result<(), IndexError> {
     Ok(())
 }
 
-fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
+pub(crate) fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
     std::fs::create_dir_all(dir).map_err(|source| IndexError::Io {
         path: dir.to_path_buf(),
         source,
