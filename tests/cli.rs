@@ -349,3 +349,58 @@ fn index_built_with_other_settings_is_refused_with_rebuild_hint() {
         "{err}"
     );
 }
+
+#[test]
+fn eval_scores_labelled_frames_per_category() {
+    let s = Setup::new();
+    s.frame("a.jpg", &jpeg(&still(11, 6, 192, 108), 90));
+    s.frame("b.jpg", &jpeg(&still(22, 9, 192, 108), 90));
+    s.frame("c.jpg", &jpeg(&still(77, 3, 192, 108), 90));
+    let truth = "id,category,truth_series,source\n\
+                 a.jpg,exact,moonbase,x\nb.jpg,inbetween,riverside,y\nc.jpg,exact,,z\n";
+    std::fs::write(s.p("truth.csv"), truth).unwrap();
+    let out = frametrace()
+        .args(["eval", "--refs", "refs", "--queries", "frames", "--truth", "truth.csv", "--format", "json"])
+        .current_dir(s.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["overall"]["positives"], 2);
+    assert_eq!(v["overall"]["correct"], 2);
+    assert_eq!(v["overall"]["distractors"], 1);
+    assert_eq!(v["overall"]["false_attributions"], 0);
+    let exact = v["categories"].as_array().unwrap().iter().find(|c| c["category"] == "exact").unwrap();
+    assert_eq!((exact["positives"].as_u64(), exact["distractors"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(v["sweep"].as_array().unwrap().len(), 21);
+
+    let table = frametrace()
+        .args(["eval", "--refs", "refs", "--queries", "frames", "--truth", "truth.csv"])
+        .current_dir(s.dir.path())
+        .output()
+        .unwrap();
+    assert!(stdout(&table).contains("overall"), "{}", stdout(&table));
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    use std::io::Read;
+    let dir = TempDir::new().unwrap();
+    // ~200 bytes of JSON per file: 600 files overflow the 64 KiB pipe buffer,
+    // so the writer hits EPIPE after the reader is gone.
+    for i in 0..600 {
+        still(i, 0, 32, 24).save(dir.path().join(format!("{i:03}.png"))).unwrap();
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("frametrace"))
+        .args(["hash", ".", "--format", "json"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
