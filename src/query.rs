@@ -114,14 +114,15 @@ pub fn run(
             summary.interrupted = true;
             break;
         }
-        let hashed: Vec<Hashed> = batch
+        // Decode, hash, search and attribute in parallel; rayon's indexed
+        // collect keeps the sorted input order for the sink.
+        let results: Vec<FrameResult> = batch
             .par_iter()
             .map_init(Fingerprinter::new, |fp, path: &PathBuf| {
-                hash_frame(fp, path)
+                attribute_frame(catalog, path.clone(), hash_frame(fp, path), opts)
             })
             .collect();
-        for (path, h) in batch.iter().zip(hashed) {
-            let result = attribute_frame(catalog, path.clone(), h, opts);
+        for result in results {
             summary.frames += 1;
             match result.verdict {
                 Verdict::Match => {

@@ -360,7 +360,17 @@ fn eval_scores_labelled_frames_per_category() {
                  a.jpg,exact,moonbase,x\nb.jpg,inbetween,riverside,y\nc.jpg,exact,,z\n";
     std::fs::write(s.p("truth.csv"), truth).unwrap();
     let out = frametrace()
-        .args(["eval", "--refs", "refs", "--queries", "frames", "--truth", "truth.csv", "--format", "json"])
+        .args([
+            "eval",
+            "--refs",
+            "refs",
+            "--queries",
+            "frames",
+            "--truth",
+            "truth.csv",
+            "--format",
+            "json",
+        ])
         .current_dir(s.dir.path())
         .output()
         .unwrap();
@@ -370,12 +380,28 @@ fn eval_scores_labelled_frames_per_category() {
     assert_eq!(v["overall"]["correct"], 2);
     assert_eq!(v["overall"]["distractors"], 1);
     assert_eq!(v["overall"]["false_attributions"], 0);
-    let exact = v["categories"].as_array().unwrap().iter().find(|c| c["category"] == "exact").unwrap();
-    assert_eq!((exact["positives"].as_u64(), exact["distractors"].as_u64()), (Some(1), Some(1)));
+    let exact = v["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "exact")
+        .unwrap();
+    assert_eq!(
+        (exact["positives"].as_u64(), exact["distractors"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(v["sweep"].as_array().unwrap().len(), 21);
 
     let table = frametrace()
-        .args(["eval", "--refs", "refs", "--queries", "frames", "--truth", "truth.csv"])
+        .args([
+            "eval",
+            "--refs",
+            "refs",
+            "--queries",
+            "frames",
+            "--truth",
+            "truth.csv",
+        ])
         .current_dir(s.dir.path())
         .output()
         .unwrap();
@@ -389,7 +415,9 @@ fn broken_pipe_exits_quietly() {
     // ~200 bytes of JSON per file: 600 files overflow the 64 KiB pipe buffer,
     // so the writer hits EPIPE after the reader is gone.
     for i in 0..600 {
-        still(i, 0, 32, 24).save(dir.path().join(format!("{i:03}.png"))).unwrap();
+        still(i, 0, 32, 24)
+            .save(dir.path().join(format!("{i:03}.png")))
+            .unwrap();
     }
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("frametrace"))
         .args(["hash", ".", "--format", "json"])
@@ -402,5 +430,9 @@ fn broken_pipe_exits_quietly() {
     child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
