@@ -32,26 +32,14 @@ fn stills_dir(n: usize) -> PathBuf {
 }
 
 fn bare_decode(bytes: &[u8]) -> usize {
-    let mut d = jpeg_decoder::Decoder::new(bytes);
-    d.read_info().expect("jpeg header");
-    let info = d.info().expect("jpeg info");
+    // The same IDCT scale fast mode picks, RGB out, nothing else.
     let min_side = match WORKING_DECODE {
         DecodeMode::Fast { min_side } => min_side,
         DecodeMode::Exact => u32::MAX,
     };
-    // The same scale fast mode picks: the smallest 1/8..1 keeping the
-    // shorter side >= min_side.
-    let short = u32::from(info.width.min(info.height));
-    let denom = [8u32, 4, 2, 1]
-        .into_iter()
-        .find(|d| short / d >= min_side)
-        .unwrap_or(1);
-    d.scale(
-        (u32::from(info.width) / denom) as u16,
-        (u32::from(info.height) / denom) as u16,
-    )
-    .expect("scale");
-    d.decode().expect("decode").len()
+    decode::decode_scaled_rgb(bytes, min_side)
+        .expect("decode")
+        .len()
 }
 
 fn hash(fp: &mut Fingerprinter, bytes: &[u8], mode: DecodeMode) -> u64 {

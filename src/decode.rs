@@ -3,15 +3,21 @@
 //! Every input is hostile until decoded: files are size-checked before they
 //! are read, header dimensions are checked against [`MAX_PIXELS`] and
 //! [`MAX_SIDE`] before any pixel buffer exists, decoders run under explicit
-//! [`image::Limits`], and every decoder call is wrapped in `catch_unwind` so a
-//! crafted file ends as a [`DecodeError`], never a crash.
+//! memory limits ([`image::Limits`], or an estimate for libjpeg), and every
+//! decoder call is wrapped in `catch_unwind` so a crafted file ends as a
+//! [`DecodeError`], never a crash.
 //!
-//! Two modes, see [`DecodeMode`]: `Exact` reproduces what the reference
-//! implementations (Pillow-based imagehash, pdqhash) are given, `Fast`
-//! decodes JPEGs at a reduced IDCT scale and normalises the result for hashing.
+//! JPEGs are decoded by libjpeg-turbo (the decoder inside Pillow), other
+//! formats by the `image` crate. Two modes, see [`DecodeMode`]: `Exact`
+//! reproduces what the reference implementations (Pillow-based imagehash,
+//! pdqhash) are given, `Fast` decodes JPEGs at a reduced IDCT scale and
+//! normalises the result for hashing.
 
 mod jpeg;
+mod markers;
 mod working;
+
+pub use jpeg::decode_scaled_rgb;
 
 use std::fs::File;
 use std::io::{Cursor, Read};
@@ -41,8 +47,10 @@ pub const MAX_FILE_BYTES: u64 = 512 << 20;
 /// How much of an image to decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeMode {
-    /// Full decode with the `image` crate: pixel type kept as decoded, no
-    /// alpha compositing, EXIF orientation ignored, first frame of animations.
+    /// Full decode giving the pixels Pillow gives: pixel type kept as
+    /// decoded (JPEG: `Luma8` for greyscale, `Rgb8` otherwise, CMYK converted
+    /// as Pillow's `convert("RGB")`), no alpha compositing, EXIF orientation
+    /// ignored, first frame of animations.
     Exact,
     /// Decode no more pixels than needed: JPEGs are scaled in the IDCT (by
     /// 1/8, 1/4, 1/2 or not at all) so the shorter side stays at least
@@ -161,9 +169,10 @@ pub fn decode_bytes(bytes: &[u8], mode: DecodeMode) -> Result<Decoded, DecodeErr
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnrecognisedFormat)?;
     let name = format_name(format);
     if format == ImageFormat::Jpeg {
-        jpeg::check_complete(bytes)?;
+        markers::check_complete(bytes)?;
     }
     let result = catch_unwind(AssertUnwindSafe(|| match mode {
+        _ if format == ImageFormat::Jpeg => jpeg::decode(bytes, mode),
         DecodeMode::Exact => decode_with_image(bytes, format).map(|(image, _)| {
             let (width, height) = (image.width(), image.height());
             Decoded {
@@ -172,9 +181,6 @@ pub fn decode_bytes(bytes: &[u8], mode: DecodeMode) -> Result<Decoded, DecodeErr
                 height,
             }
         }),
-        DecodeMode::Fast { min_side } if format == ImageFormat::Jpeg => {
-            jpeg::decode_scaled(bytes, min_side)
-        }
         DecodeMode::Fast { .. } => {
             let (image, orientation) = decode_with_image(bytes, format)?;
             Ok(working::finish(image, orientation))

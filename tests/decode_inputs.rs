@@ -367,13 +367,9 @@ fn sixteen_bit_rgb_png() {
     );
 }
 
-#[test]
-fn cmyk_jpeg_matches_pillow() {
-    // Flat CMYK (200, 50, 100, 30) written by jpeg-encoder (Adobe APP14,
-    // inverted storage, like Photoshop). Expected RGB from the oracle:
-    //   /tmp/oracle/bin/python -c "from PIL import Image; im=Image.open('cmyk.jpg');
-    //   print(im.mode, im.getpixel((8,8)), im.convert('RGB').getpixel((8,8)))"
-    //   -> CMYK (200, 50, 100, 30) (49, 181, 137)   [Pillow 13.0.0, these bytes]
+/// Flat CMYK (200, 50, 100, 30) written by jpeg-encoder (Adobe APP14,
+/// inverted storage, like Photoshop).
+fn cmyk_jpeg() -> Vec<u8> {
     let (w, h) = (32u16, 24u16);
     let data: Vec<u8> = (0..usize::from(w) * usize::from(h))
         .flat_map(|_| [200, 50, 100, 30])
@@ -382,20 +378,101 @@ fn cmyk_jpeg_matches_pillow() {
     jpeg_encoder::Encoder::new(&mut bytes, 100)
         .encode(&data, w, h, jpeg_encoder::ColorType::Cmyk)
         .unwrap();
+    bytes
+}
+
+#[test]
+fn cmyk_jpeg_matches_pillow() {
+    // Expected RGB from the oracle:
+    //   /tmp/oracle/bin/python -c "from PIL import Image; im=Image.open('cmyk.jpg');
+    //   print(im.mode, im.getpixel((8,8)), im.convert('RGB').getpixel((8,8)))"
+    //   -> CMYK (200, 50, 100, 30) (49, 181, 137)   [Pillow 13.0.0, these bytes]
+    // Exact since the switch to libjpeg-turbo (Pillow's decoder); the old
+    // decoders were allowed 2-3 levels.
+    let bytes = cmyk_jpeg();
     let fast = decode_bytes(&bytes, DecodeMode::Fast { min_side: 1 }).unwrap();
     assert_eq!((fast.width, fast.height, fast.image.width()), (32, 24, 4));
-    assert!(
-        close(rgb_at(&fast, 2, 2), [49, 181, 137], 2),
-        "{:?}",
-        rgb_at(&fast, 2, 2)
-    );
+    assert_eq!(rgb_at(&fast, 2, 2), [49, 181, 137]);
     let exact = decode_bytes(&bytes, DecodeMode::Exact).unwrap();
     assert_eq!((exact.width, exact.height), (32, 24));
-    assert!(
-        close(rgb_at(&exact, 8, 8), [49, 181, 137], 3),
-        "{:?}",
-        rgb_at(&exact, 8, 8)
+    assert_eq!(rgb_at(&exact, 8, 8), [49, 181, 137]);
+}
+
+/// SHA-256 of the decoded samples, row-major, as Pillow's `tobytes()`.
+fn sha256_hex(d: &Decoded) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(d.image.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn jpeg_pixels_identical_to_pillow() {
+    // The bytes are written to files and read by the oracle (Pillow 13.0.0):
+    //   im = Image.open(f); c = im.convert("RGB") if im.mode == "CMYK" else im
+    //   hashlib.sha256(c.tobytes()).hexdigest()                     -> full
+    //   im = Image.open(f); im.draft(im.mode, (w // 4, h // 4))     (1/4 IDCT scale)
+    //   then the same convert and sha256                            -> quarter
+    // busy(120, 90) q90 is RGB (30x23 at 1/4), the grey ramp L (10x10), CMYK 8x6.
+    let grey = encode(
+        &DynamicImage::ImageLuma8(ImageBuffer::from_fn(40, 40, |x, _| Luma([(x * 6) as u8]))),
+        image::ImageFormat::Jpeg,
     );
+    let cases = [
+        (
+            jpeg(&busy(120, 90), 90),
+            20,
+            "40be39853a34068a397b57ad9046359aa59c4c52d040026d0569d7d1cf737f50",
+            "341ac0a5e8440628cf5b16b5cee29704a766a9ea247ae11935236469f05f7698",
+        ),
+        (
+            grey,
+            10,
+            "446941379ce6da7a7fba9131bdbc33799b1c1bd6360344ff7f28792eaa0dda2f",
+            "15036cac7d3ea86d4a3e70f0e1834384418e73707f1be009aa5eb6f835f8b9f1",
+        ),
+        (
+            cmyk_jpeg(),
+            6,
+            "bedf71aa75b3a8466fa5827eaf1b4b86c6be7179e7a460fd7c206b39effcc156",
+            "31876f6dff043d99ad84cdd1f4d2b6d1d0caf68a5c7605724c20edefb13fddc7",
+        ),
+    ];
+    for (bytes, min_side, full, quarter) in cases {
+        let exact = decode_bytes(&bytes, DecodeMode::Exact).unwrap();
+        assert_eq!(sha256_hex(&exact), full, "exact {:?}", exact.image.color());
+        let fast = decode_bytes(&bytes, DecodeMode::Fast { min_side }).unwrap();
+        assert_eq!(
+            fast.image.width() * 4,
+            exact.width.next_multiple_of(4),
+            "1/4 scale"
+        );
+        assert_eq!(sha256_hex(&fast), quarter, "fast {:?}", fast.image.color());
+    }
+}
+
+#[test]
+fn libjpeg_fatal_errors_are_decode_errors() {
+    // libjpeg reports these by unwinding out of its error callback; without
+    // mozjpeg-sys's `unwinding` feature the process would abort here.
+    let good = jpeg(&busy(16, 16), 90);
+    let sof = good
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("baseline SOF");
+    let mut twelve_bit = good.clone();
+    twelve_bit[sof + 4] = 12;
+    let mut no_components = good.clone();
+    no_components[sof + 9] = 0;
+    for mode in MODES {
+        let err = refused(decode_bytes(&twelve_bit, mode));
+        assert!(matches!(err, DecodeError::Unsupported(_)), "{err}");
+        let err = refused(decode_bytes(&no_components, mode));
+        assert!(
+            matches!(err, DecodeError::Corrupt { format: "JPEG", .. }),
+            "{err}"
+        );
+        eprintln!("{err}");
+    }
 }
 
 #[test]

@@ -60,7 +60,10 @@ fn kill_9_keeps_the_last_checkpoint_and_a_rerun_completes() {
     child.wait().unwrap();
     let kept = committed_docs(&index);
     assert!(kept > 0, "a checkpoint was committed before the kill");
-    assert!(kept < 1200, "the kill came after the whole run; nothing was tested");
+    assert!(
+        kept < 1200,
+        "the kill came after the whole run; nothing was tested"
+    );
 
     // The killed index opens and answers.
     std::fs::write(dir.path().join("q.jpg"), jpeg(&still(1, 0, 160, 90), 90)).unwrap();

@@ -1,102 +1,155 @@
-//! `Fast`-mode JPEG decoding at reduced scale.
+//! JPEG decoding with libjpeg-turbo, the decoder inside Pillow.
 //!
-//! `jpeg-decoder` can scale in the IDCT (1/8, 1/4, 1/2, 1), so a 1920x1080
-//! frame needed only for global hashes is decoded as 240x135 without ever
-//! producing the full-size pixels. This module picks the scale, turns the
-//! decoder's pixel formats (L8, L16, RGB24, CMYK32) into an `image` buffer,
-//! and reads the EXIF orientation.
+//! The reference hashes were computed on Pillow's pixels, and every other
+//! JPEG decoder rounds a few samples differently, which flips near-median
+//! hash bits. The `mozjpeg` crate wraps libjpeg-turbo's decoder, so both
+//! modes see Pillow's pixels: `Exact` at full size, `Fast` scaled in the
+//! IDCT (1/8, 1/4, 1/2 or 1) so a 1920x1080 frame needed only for global
+//! hashes is decoded as 240x135. libjpeg reports fatal errors by unwinding
+//! out of its error callback (`mozjpeg-sys`'s `unwinding` feature) and its
+//! warnings are discarded, so every call here runs under `catch_unwind` and
+//! nothing reaches stderr.
 
-use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, ImageBuffer, ImageFormat, Luma, RgbImage};
-use jpeg_decoder::{Decoder, Error as JpegError, PixelFormat};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::{DecodeError, Decoded, MAX_ALLOC, check_dimensions, one_line, working};
+use image::{DynamicImage, GrayImage, RgbImage};
+use mozjpeg::{ColorSpace, Decompress};
 
-/// Decodes a JPEG at the smallest IDCT scale whose shorter side is at least
-/// `min_side` (full size if the image is smaller than that).
-pub(super) fn decode_scaled(bytes: &[u8], min_side: u32) -> Result<Decoded, DecodeError> {
-    let mut decoder = Decoder::new(bytes);
-    decoder.set_max_decoding_buffer_size(usize::try_from(MAX_ALLOC).unwrap_or(usize::MAX));
-    decoder.read_info().map_err(jpeg_error)?;
-    let info = decoder.info().ok_or_else(|| corrupt("no frame header"))?;
-    let (full_w, full_h) = (u32::from(info.width), u32::from(info.height));
-    check_dimensions(full_w, full_h)?;
+use super::markers::{self, Headers};
+use super::{
+    DecodeError, DecodeMode, Decoded, MAX_ALLOC, check_dimensions, one_line, panic_message, working,
+};
 
-    // `scale` picks the smallest factor meeting the request on either axis,
-    // so ask only for the shorter side and make the longer one unreachable.
-    let short = u16::try_from(min_side).unwrap_or(u16::MAX);
-    let (req_w, req_h) = if full_w <= full_h {
-        (short, u16::MAX)
-    } else {
-        (u16::MAX, short)
-    };
-    let pixels = match decoder.scale(req_w, req_h).and_then(|_| decoder.decode()) {
-        Ok(pixels) => pixels,
-        // Features jpeg-decoder lacks (e.g. some lossless modes) may still be
-        // readable by the `image` crate's decoder at full size.
-        Err(JpegError::Unsupported(_)) => {
-            let (image, orientation) = super::decode_with_image(bytes, ImageFormat::Jpeg)?;
-            return Ok(working::finish(image, orientation));
+/// Decodes a JPEG as `mode` asks: `Exact` at full size as stored (EXIF
+/// orientation ignored), `Fast` at the smallest IDCT scale whose shorter side
+/// is at least `min_side`, with EXIF orientation applied.
+pub(super) fn decode(bytes: &[u8], mode: DecodeMode) -> Result<Decoded, DecodeError> {
+    let headers = markers::read_headers(bytes);
+    match mode {
+        DecodeMode::Exact => {
+            let image = guarded(|| read(bytes, &headers, 8, false))?;
+            let (width, height) = (image.width(), image.height());
+            Ok(Decoded {
+                image,
+                width,
+                height,
+            })
         }
-        Err(e) => return Err(jpeg_error(e)),
-    };
-    let info = decoder.info().ok_or_else(|| corrupt("no frame header"))?;
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let image = to_image(w, h, info.pixel_format, pixels, read_headers(bytes).adobe)?;
-    let orientation = decoder
-        .exif_data()
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
-    let mut decoded = working::finish(image, orientation);
-    (decoded.width, decoded.height) = working::oriented_dims(full_w, full_h, orientation);
-    Ok(decoded)
+        DecodeMode::Fast { min_side } => {
+            let (full_w, full_h) = header_size(bytes, &headers)?;
+            let eighths = scale_for(full_w.min(full_h), min_side);
+            let image = guarded(|| read(bytes, &headers, eighths, false))?;
+            let orientation = headers.orientation();
+            let mut decoded = working::finish(image, orientation);
+            (decoded.width, decoded.height) = working::oriented_dims(full_w, full_h, orientation);
+            Ok(decoded)
+        }
+    }
 }
 
-/// Wraps the decoder's output buffer in an image of the right pixel type.
-fn to_image(
-    width: u32,
-    height: u32,
-    format: PixelFormat,
-    pixels: Vec<u8>,
-    adobe: bool,
-) -> Result<DynamicImage, DecodeError> {
-    let short = || corrupt("decoder returned fewer pixels than the frame declares");
-    Ok(match format {
-        PixelFormat::L8 => {
-            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, pixels).ok_or_else(short)?)
-        }
-        PixelFormat::L16 => {
-            let samples = pixels
-                .chunks_exact(2)
-                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-                .collect();
-            let buffer: ImageBuffer<Luma<u16>, Vec<u16>> =
-                ImageBuffer::from_raw(width, height, samples).ok_or_else(short)?;
-            DynamicImage::ImageLuma16(buffer)
-        }
-        PixelFormat::RGB24 => {
-            DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, pixels).ok_or_else(short)?)
-        }
-        PixelFormat::CMYK32 => {
-            let rgb = pixels
-                .chunks_exact(4)
-                .flat_map(|p| cmyk_to_rgb([p[0], p[1], p[2], p[3]], adobe))
-                .collect();
-            DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, rgb).ok_or_else(short)?)
-        }
+/// Decodes a JPEG to RGB at the IDCT scale `Fast { min_side }` picks, with
+/// nothing else: no orientation, no normalisation. The floor of what a
+/// reduced-scale JPEG hasher can cost (used by the benchmarks).
+pub fn decode_scaled_rgb(bytes: &[u8], min_side: u32) -> Result<RgbImage, DecodeError> {
+    markers::check_complete(bytes)?;
+    let headers = markers::read_headers(bytes);
+    let (w, h) = header_size(bytes, &headers)?;
+    let image = guarded(|| read(bytes, &headers, scale_for(w.min(h), min_side), true))?;
+    Ok(image.into_rgb8())
+}
+
+/// The smallest scale, in eighths (1, 2, 4 or 8), that keeps a side of
+/// `short` pixels at least `min_side` long; libjpeg rounds scaled sides up.
+fn scale_for(short: u32, min_side: u32) -> u8 {
+    [1u8, 2, 4]
+        .into_iter()
+        .find(|&n| (u64::from(short) * u64::from(n)).div_ceil(8) >= u64::from(min_side))
+        .unwrap_or(8)
+}
+
+/// The frame size, checked against the limits before libjpeg sees the data.
+fn header_size(bytes: &[u8], headers: &Headers<'_>) -> Result<(u32, u32), DecodeError> {
+    if let Some((w, h)) = headers.size {
+        check_dimensions(w, h)?;
+        return Ok((w, h));
+    }
+    // No frame header found by the walk: libjpeg's own reading decides.
+    guarded(|| {
+        let d = Decompress::builder().from_mem(bytes).map_err(io_error)?;
+        let size = (side(d.width())?, side(d.height())?);
+        check_dimensions(size.0, size.1)?;
+        Ok(size)
     })
 }
 
-/// One CMYK32 pixel from jpeg-decoder to RGB, as Pillow shows it.
+/// One decode at `eighths`/8 scale: greyscale stays `Luma8` unless
+/// `rgb_only`, CMYK and YCCK are converted to RGB as Pillow does.
+fn read(
+    bytes: &[u8],
+    headers: &Headers<'_>,
+    eighths: u8,
+    rgb_only: bool,
+) -> Result<DynamicImage, DecodeError> {
+    if let Some((w, h)) = headers.size {
+        check_dimensions(w, h)?;
+    }
+    let mut d = Decompress::builder().from_mem(bytes).map_err(io_error)?;
+    let (w, h) = (side(d.width())?, side(d.height())?);
+    check_dimensions(w, h)?;
+    let out = match d.color_space() {
+        ColorSpace::JCS_GRAYSCALE if !rgb_only => ColorSpace::JCS_GRAYSCALE,
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => ColorSpace::JCS_CMYK,
+        _ => ColorSpace::JCS_RGB,
+    };
+    // Peak memory: the output (plus its RGB copy for CMYK) and, for
+    // progressive or multi-scan files, libjpeg's whole-image coefficients
+    // (64 two-byte coefficients per block).
+    let scaled = |side: u32| (u64::from(side) * u64::from(eighths)).div_ceil(8);
+    let bytes_per_pixel = match out {
+        ColorSpace::JCS_GRAYSCALE => 1,
+        ColorSpace::JCS_CMYK => 7,
+        _ => 3,
+    };
+    let coefficients: u64 = if markers::buffers_coefficients(bytes, headers) {
+        d.components()
+            .iter()
+            .map(|c| u64::from(c.width_in_blocks) * u64::from(c.height_in_blocks) * 128)
+            .sum()
+    } else {
+        0
+    };
+    if scaled(w) * scaled(h) * bytes_per_pixel + coefficients > MAX_ALLOC {
+        return Err(DecodeError::OverMemoryLimit);
+    }
+    d.scale(eighths);
+    let mut started = d.to_colorspace(out).map_err(io_error)?;
+    let (ow, oh) = (side(started.width())?, side(started.height())?);
+    let pixels: Vec<u8> = started.read_scanlines().map_err(io_error)?;
+    started.finish().map_err(io_error)?;
+    let short = || corrupt("decoder returned fewer pixels than the frame declares");
+    Ok(match out {
+        ColorSpace::JCS_GRAYSCALE => {
+            DynamicImage::ImageLuma8(GrayImage::from_raw(ow, oh, pixels).ok_or_else(short)?)
+        }
+        ColorSpace::JCS_CMYK => {
+            let rgb = pixels
+                .chunks_exact(4)
+                .flat_map(|p| cmyk_to_rgb([p[0], p[1], p[2], p[3]]))
+                .collect();
+            DynamicImage::ImageRgb8(RgbImage::from_raw(ow, oh, rgb).ok_or_else(short)?)
+        }
+        _ => DynamicImage::ImageRgb8(RgbImage::from_raw(ow, oh, pixels).ok_or_else(short)?),
+    })
+}
+
+/// One CMYK pixel as libjpeg outputs it, to RGB as Pillow shows it.
 ///
-/// jpeg-decoder always outputs `255 - stored`. Adobe files (APP14, as written
-/// by Photoshop, libjpeg and Pillow) store inverted ink, so that output is the
-/// ink amount; files without the marker store ink directly, so we undo the
-/// inversion. Pillow follows the same convention (`CMYK;I` raw mode when the
-/// Adobe marker is present) and converts with
-/// `r = (255 - k) - (255 - k) * c / 255` (libImaging `cmyk2rgb`).
-fn cmyk_to_rgb(pixel: [u8; 4], adobe: bool) -> [u8; 3] {
-    let ink = if adobe { pixel } else { pixel.map(|v| 255 - v) };
+/// Pillow reads every CMYK JPEG with Adobe polarity (raw mode `CMYK;I`,
+/// "assume adobe conventions"), so its ink is `255 - output`, marker or not;
+/// `convert("RGB")` then computes `r = (255 - k) - (255 - k) * c / 255`
+/// (libImaging `cmyk2rgb`), and `convert("L")` goes through that RGB.
+fn cmyk_to_rgb(output: [u8; 4]) -> [u8; 3] {
+    let ink = output.map(|v| 255 - v);
     let not_k = u32::from(255 - ink[3]);
     let channel = |c: u8| {
         // Pillow's MULDIV255: rounded a * b / 255.
@@ -108,55 +161,27 @@ fn cmyk_to_rgb(pixel: [u8; 4], adobe: bool) -> [u8; 3] {
     [channel(ink[0]), channel(ink[1]), channel(ink[2])]
 }
 
-/// What the marker segments before the first scan say.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Headers {
-    /// An APP14 "Adobe" segment is present (inverted CMYK storage).
-    adobe: bool,
-    /// Offset of the first start-of-scan marker.
-    first_scan: Option<usize>,
+/// Runs `f`, turning libjpeg's unwinding fatal errors into [`DecodeError`]s.
+fn guarded<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = panic_message(payload.as_ref());
+        Err(match message.strip_prefix("libjpeg fatal error: ") {
+            // "Unsupported marker type" is what a flipped byte looks like.
+            Some(m) if m.starts_with("Unsupported") && !m.contains("marker") => {
+                DecodeError::Unsupported(one_line(m))
+            }
+            Some(m) => corrupt(&one_line(m)),
+            None => DecodeError::DecoderPanic {
+                format: "JPEG",
+                detail: one_line(&message),
+            },
+        })
+    })
 }
 
-/// Walks the marker segments up to the first scan, never reading out of bounds.
-fn read_headers(bytes: &[u8]) -> Headers {
-    let mut headers = Headers::default();
-    let mut pos = 2; // after SOI
-    while let (Some(&0xFF), Some(&marker)) = (bytes.get(pos), bytes.get(pos + 1)) {
-        match marker {
-            0xFF => pos += 1, // fill byte: re-read from the second 0xFF
-            0xD8 | 0x01 | 0xD0..=0xD7 => pos += 2,
-            0xDA => {
-                headers.first_scan = Some(pos);
-                break;
-            }
-            0xD9 => break,
-            _ => {
-                let Some(len) = bytes.get(pos + 2..pos + 4) else {
-                    break;
-                };
-                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-                let segment = bytes.get(pos + 4..pos + 2 + len).unwrap_or_default();
-                headers.adobe |= marker == 0xEE && segment.starts_with(b"Adobe");
-                pos += 2 + len.max(2);
-            }
-        }
-    }
-    headers
-}
-
-/// Refuses a JPEG with no end-of-image marker after its first scan: the file
-/// was cut short. Decoders would fill the missing part with grey; Pillow
-/// refuses ("image file is truncated"), and so do we, in both modes.
-pub(super) fn check_complete(bytes: &[u8]) -> Result<(), DecodeError> {
-    // If the walk stops early (junk between segments), search the whole file.
-    let scan = read_headers(bytes).first_scan.unwrap_or(0);
-    // Entropy-coded data escapes 0xFF, so 0xFF 0xD9 after the first scan is a real EOI.
-    let tail = bytes.get(scan..).unwrap_or_default();
-    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
-        Ok(())
-    } else {
-        Err(corrupt("no end-of-image marker (file cut short)"))
-    }
+/// A libjpeg side length as `u32` (it cannot exceed 65500 in practice).
+fn side(value: usize) -> Result<u32, DecodeError> {
+    u32::try_from(value).map_err(|_| corrupt("frame size out of range"))
 }
 
 /// A corrupt-JPEG error with `detail`.
@@ -167,14 +192,9 @@ fn corrupt(detail: &str) -> DecodeError {
     }
 }
 
-/// Maps a jpeg-decoder error to ours.
-fn jpeg_error(error: JpegError) -> DecodeError {
-    match error {
-        JpegError::Unsupported(feature) => {
-            DecodeError::Unsupported(one_line(&format!("JPEG feature {feature:?}")))
-        }
-        other => corrupt(&one_line(&other.to_string())),
-    }
+/// The `mozjpeg` wrapper's own I/O-style errors (no image, suspension).
+fn io_error(error: std::io::Error) -> DecodeError {
+    corrupt(&one_line(&error.to_string()))
 }
 
 #[cfg(test)]
@@ -184,35 +204,30 @@ mod tests {
     #[test]
     fn cmyk_matches_pillow_formula() {
         // Pillow 13: Image.new("CMYK", (1, 1), (200, 50, 100, 30)).convert("RGB")
-        // gives (49, 181, 137).
-        assert_eq!(cmyk_to_rgb([200, 50, 100, 30], true), [49, 181, 137]);
-        assert_eq!(cmyk_to_rgb([55, 205, 155, 225], false), [49, 181, 137]);
-        assert_eq!(cmyk_to_rgb([0, 0, 0, 0], true), [255, 255, 255]);
-        assert_eq!(cmyk_to_rgb([0, 0, 0, 255], true), [0, 0, 0]);
+        // gives (49, 181, 137); libjpeg outputs the inverted ink.
+        assert_eq!(cmyk_to_rgb([55, 205, 155, 225]), [49, 181, 137]);
+        assert_eq!(cmyk_to_rgb([255, 255, 255, 255]), [255, 255, 255]);
+        assert_eq!(cmyk_to_rgb([255, 255, 255, 0]), [0, 0, 0]);
     }
 
     #[test]
-    fn headers_found_and_absent() {
-        let mut with = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0];
-        with.extend_from_slice(&[0xFF, 0xEE, 0, 14]);
-        with.extend_from_slice(b"Adobe\0\0\0\0\0\0\0");
-        with.extend_from_slice(&[0xFF, 0xFF, 0xDA, 0, 2, 0xFF, 0xD9]);
-        let expect = Headers {
-            adobe: true,
-            first_scan: Some(25),
-        };
-        assert_eq!(read_headers(&with), expect);
-        assert!(check_complete(&with).is_ok());
-        assert!(check_complete(&with[..with.len() - 1]).is_err());
-        assert!(!read_headers(&[0xFF, 0xD8, 0xFF, 0xDA, 0xFF, 0xEE]).adobe);
-        // Lengths running past the end, or too short, must not panic or loop.
-        assert_eq!(
-            read_headers(&[0xFF, 0xD8, 0xFF, 0xEE, 0xFF, 0xFF]),
-            Headers::default()
-        );
-        assert_eq!(
-            read_headers(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 0, 0xFF]),
-            Headers::default()
+    fn scale_keeps_shorter_side() {
+        assert_eq!(scale_for(1080, 128), 1);
+        assert_eq!(scale_for(1080, 136), 2);
+        assert_eq!(scale_for(200, 25), 1);
+        assert_eq!(scale_for(200, 26), 2);
+        assert_eq!(scale_for(200, 101), 8);
+        assert_eq!(scale_for(7, 1), 1);
+    }
+
+    #[test]
+    fn libjpeg_errors_are_errors() {
+        // SOI then a frame header whose length runs past the data.
+        let bytes = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0xFF, 0xD9];
+        let err = decode(&bytes, DecodeMode::Exact).err();
+        assert!(
+            matches!(err, Some(DecodeError::Corrupt { format: "JPEG", .. })),
+            "{err:?}"
         );
     }
 }
