@@ -2,24 +2,13 @@
 //! the shared reference vectors (`../shared/vectors`), decoding with our own
 //! `Exact` mode (libjpeg-turbo for JPEG, as Pillow): every row must be exact.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 use frametrace::decode::{DecodeMode, decode_file};
 use frametrace::fingerprint::imagehash::{ImageHasher, hex64, parse_hex64};
 use frametrace::fingerprint::pillow::to_luma8;
-
-fn vectors_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("FRAMETRACE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("vectors");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/vectors not found, compatibility not checked");
-        None
-    }
-}
 
 /// Hashes with imagehash's recipe: plain decode (no EXIF orientation, first
 /// frame), Pillow's `convert("L")`, then each hash's own resize.
@@ -44,7 +33,9 @@ fn is_jpeg(path: &str) -> bool {
 
 #[test]
 fn computed_tsv_matches() {
-    let Some(dir) = vectors_dir() else { return };
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
     let tsv = std::fs::read_to_string(dir.join("imagehash_computed.tsv")).expect("read tsv");
     let mut hasher = ImageHasher::new();
     let mut failures = Vec::new();
@@ -75,7 +66,9 @@ fn computed_tsv_matches() {
 /// Literal hashes from imagehash's own tests and README (EXPECTED.tsv).
 #[test]
 fn expected_tsv_matches() {
-    let Some(dir) = vectors_dir() else { return };
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
     let tsv = std::fs::read_to_string(dir.join("imagehash/EXPECTED.tsv")).expect("read tsv");
     let mut hasher = ImageHasher::new();
     let mut checked = 0;

@@ -6,21 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use frametrace::decode::{DecodeMode, decode_file};
 use frametrace::fingerprint::pdq::{PdqHash, PdqHasher, pytx_rgb8};
-
-fn vectors() -> Option<PathBuf> {
-    let shared = std::env::var_os("FRAMETRACE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("vectors");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/vectors not found, compatibility not checked");
-        None
-    }
-}
 
 /// Rows of a TSV file as column-name lookups.
 fn rows(path: &Path) -> Vec<Vec<(String, String)>> {
@@ -73,7 +62,9 @@ fn is_jpeg(path: &str) -> bool {
 
 #[test]
 fn pdqhash_core_values_are_exact() {
-    let Some(dir) = vectors() else { return };
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
     let mut hasher = PdqHasher::new();
     let mut cases: Vec<(PathBuf, String, String, String)> = Vec::new();
     for row in rows(&dir.join("pdq/EXPECTED.tsv")) {
@@ -129,7 +120,9 @@ fn pdqhash_core_values_are_exact() {
 
 #[test]
 fn every_vector_image_matches_pdqhash_recomputation() {
-    let Some(dir) = vectors() else { return };
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
     let mut hasher = PdqHasher::new();
     let (mut checked, mut failures) = (0, Vec::new());
     for row in rows(&dir.join("pdqhash_computed.tsv")) {
@@ -167,7 +160,9 @@ fn every_vector_image_matches_pdqhash_recomputation() {
 
 #[test]
 fn cpp_tool_values_are_close() {
-    let Some(dir) = vectors() else { return };
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
     let mut hasher = PdqHasher::new();
     let (mut n, mut max) = (0, 0);
     for row in rows(&dir.join("pdq/EXPECTED.tsv")) {
@@ -196,7 +191,9 @@ fn cpp_tool_values_are_close() {
 
 #[test]
 fn dihedral_matches_pdqhash_compute_dihedral() {
-    let Some(dir) = vectors() else { return };
+    let Some(dir) = common::shared_vectors() else {
+        return;
+    };
     let mut hasher = PdqHasher::new();
     let table = rows(&dir.join("pdqhash_dihedral_computed.tsv"));
     let mut images: Vec<&str> = table.iter().map(|r| col(r, "image")).collect();

@@ -6,22 +6,20 @@ use std::path::{Path, PathBuf};
 
 use image::{Rgb, RgbImage};
 
-/// SplitMix64: tiny, fixed forever, so fixtures never change.
-pub struct Rng(u64);
+pub use frametrace::synth::Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u32) -> u32 {
-        (self.next() % u64::from(n.max(1))) as u32
+/// `../shared/vectors` (or `$FRAMETRACE_SHARED/vectors`), or `None` after
+/// saying loudly on stderr that the compatibility tests are skipped.
+pub fn shared_vectors() -> Option<PathBuf> {
+    let shared = std::env::var_os("FRAMETRACE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = shared.join("vectors");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: ../shared/vectors not found, compatibility not checked");
+        None
     }
 }
 
