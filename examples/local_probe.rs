@@ -43,6 +43,7 @@ struct Still {
     series: String,
     size: (u32, u32),
     kps: Vec<Keypoint>,
+    thumb: image::GrayImage,
 }
 
 fn main() {
@@ -103,6 +104,7 @@ fn main() {
                         series,
                         size: g.dimensions(),
                         kps,
+                        thumb: local::thumbnail(&g),
                     },
                     t1 - t0,
                     cpu() - t1,
@@ -172,6 +174,7 @@ fn main() {
         t_extract: f64,
         t_verify: f64,
         verifies: usize,
+        all: Vec<String>,
     }
     let outcomes: Vec<Outcome> = rows
         .par_iter()
@@ -195,12 +198,21 @@ fn main() {
                 let retrieved = cands.iter().any(|&c| stills[c].series == row[2]);
                 let t1 = cpu();
                 let mut best: Option<(String, local::Verification)> = None;
-                for &c in &cands {
+                let mut all = Vec::new();
+                for (rank, &c) in cands.iter().enumerate() {
                     let s = &stills[c];
-                    if let Some(v) = local::verify(&kps, g.dimensions(), &s.kps, s.size)
-                        && best.as_ref().is_none_or(|b| v.inliers > b.1.inliers)
-                    {
-                        best = Some((s.series.clone(), v));
+                    if let Some(v) = local::verify(&kps, g.dimensions(), &s.kps, s.size) {
+                        if v.inliers >= 6 {
+                            let a = local::agreement(&g, &s.thumb, s.size, &v);
+                            all.push(format!(
+                                "{},{},{},{rank},{},{},{:.3},{:.1},{},{},{:.3},{:.3},{:.3},{:.3},{}",
+                                row[0], row[1], row[2], s.series, v.inliers, v.scale, v.rotation_deg,
+                                v.mirrored, v.covisible, v.containment, v.cells, a.recall, a.precision, a.ref_edges
+                            ));
+                        }
+                        if best.as_ref().is_none_or(|b| v.inliers > b.1.inliers) {
+                            best = Some((s.series.clone(), v));
+                        }
                     }
                 }
                 let t_verify = cpu() - t1;
@@ -212,6 +224,7 @@ fn main() {
                     t_extract,
                     t_verify,
                     verifies: cands.len(),
+                    all,
                 }
             },
         )
@@ -272,6 +285,18 @@ fn main() {
             "{line} {:>6.1}% {wrong:>6} {distr:>6}",
             100.0 * ok_all as f64 * stride as f64 / 520.0
         );
+    }
+    if let Ok(path) = std::env::var("LOCAL_DUMP_ALL") {
+        let mut out = String::from(
+            "id,category,truth,rank,series,inliers,scale,rot,mirrored,covisible,containment,cells,recall,precision,ref_edges\n",
+        );
+        for o in &outcomes {
+            for l in &o.all {
+                out += l;
+                out.push('\n');
+            }
+        }
+        std::fs::write(path, out).expect("dump");
     }
     if let Ok(path) = std::env::var("LOCAL_DUMP") {
         let mut out = String::from(

@@ -42,6 +42,7 @@ fn main() -> anyhow::Result<()> {
                 width: 1920,
                 height: 1080,
             },
+            local: None,
         }
     });
     let started = std::time::Instant::now();

@@ -2,10 +2,14 @@
 //!
 //! A frame is `low_quality` when it carries too little information for any
 //! hash (flat, blank or near-uniform), `match` when its best candidate is
-//! close enough under phash or PDQ, otherwise `unknown`. The thresholds are
-//! flags; their defaults were chosen on devbench (README, "Thresholds").
+//! close enough under phash or PDQ (the global stage), or when the local
+//! stage's best verified reference scores high enough, otherwise `unknown`.
+//! The thresholds are flags; their defaults were chosen on devbench
+//! (README, "Thresholds").
 
 use serde::Serialize;
+
+use crate::local::{Agreement, Verification};
 
 /// Thresholds of the global stage.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -20,6 +24,8 @@ pub struct Thresholds {
     pub list_phash: u32,
     /// Largest PDQ distance at which candidates are still listed.
     pub list_pdq: u32,
+    /// Smallest local score ([`local_score`]) accepted as a match.
+    pub local_score: f32,
 }
 
 impl Default for Thresholds {
@@ -30,6 +36,7 @@ impl Default for Thresholds {
             min_quality: 20,
             list_phash: 16,
             list_pdq: 96,
+            local_score: DEFAULT_LOCAL_SCORE,
         }
     }
 }
@@ -85,4 +92,80 @@ pub fn rank(cands: &mut [Candidate]) {
 /// hash, falling to 0.5 at the threshold. Calibrated on devbench (README).
 pub fn confidence(score: f32) -> f32 {
     (1.0 - 0.5 * score * score).clamp(0.0, 1.0)
+}
+
+/// Default [`Thresholds::local_score`]; see the README for the data.
+pub const DEFAULT_LOCAL_SCORE: f32 = 2.0;
+
+/// Why the local stage believes (or doubts) that a frame shows a reference.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LocalEvidence {
+    /// Keypoint matches consistent with the fitted similarity.
+    pub inliers: u32,
+    /// Keypoint matches that passed the ratio test.
+    pub matches: u32,
+    /// Reference pixels per frame pixel (working images).
+    pub scale: f32,
+    /// Rotation from frame to reference, degrees.
+    pub rotation_deg: f32,
+    /// Offset of the frame's origin in the reference, as a share of the
+    /// reference's width and height.
+    pub offset: [f32; 2],
+    /// The frame matched once mirrored left-right.
+    pub mirrored: bool,
+    /// x0, y0, x1, y1 of the reference covered by the frame, in 0..1.
+    pub region: [f32; 4],
+    /// Share of the reference's edges in the covered area the frame shows.
+    pub edge_recall: f32,
+    /// Share of the frame's edges the reference explains.
+    pub edge_precision: f32,
+    /// Share of the covered area's keypoint cells holding an inlier.
+    pub cells: f32,
+    /// The combined score [`local_score`] (a log-odds).
+    pub score: f32,
+}
+
+impl LocalEvidence {
+    /// Evidence from a verification and its dense agreement, for a
+    /// reference whose working image is `ref_size`.
+    pub fn new(v: &Verification, a: &Agreement, ref_size: (u32, u32)) -> LocalEvidence {
+        LocalEvidence {
+            inliers: v.inliers,
+            matches: v.matches,
+            scale: v.scale,
+            rotation_deg: v.rotation_deg,
+            offset: [
+                v.tx / ref_size.0.max(1) as f32,
+                v.ty / ref_size.1.max(1) as f32,
+            ],
+            mirrored: v.mirrored,
+            region: v.region,
+            edge_recall: a.recall,
+            edge_precision: a.precision,
+            cells: v.cells,
+            score: local_score(v, a),
+        }
+    }
+
+    /// True when the evidence is strong enough to attribute the frame.
+    pub fn is_match(&self, t: &Thresholds) -> bool {
+        self.score >= t.local_score
+    }
+}
+
+/// Log-odds that a verified reference is the frame's source: more
+/// inliers, more of the reference's edges reproduced, inliers spread over
+/// more of the covered area and more edges as evidence all raise it. The
+/// weights are a logistic fit on devbench's verified candidates (README).
+pub fn local_score(v: &Verification, a: &Agreement) -> f32 {
+    let inliers = (v.inliers.max(1) as f32).ln();
+    let edges = (a.ref_edges.max(1) as f32).ln();
+    1.245 * inliers + 2.597 * a.recall + 1.225 * v.cells + 0.686 * edges - 8.73
+}
+
+/// Confidence of a local match: a logistic in the score's margin over
+/// the match threshold, 0.5 at the threshold (the convention of
+/// [`confidence`]). Calibrated on devbench (README).
+pub fn local_confidence(score: f32, t: &Thresholds) -> f32 {
+    1.0 / (1.0 + (t.local_score - score).exp())
 }

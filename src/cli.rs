@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use frametrace::attribute::Thresholds;
 use frametrace::fingerprint::Algorithms;
+use frametrace::query::DEFAULT_LOCAL_CANDIDATES;
 use frametrace::report::Format;
 
 /// Link leaked animation frames to the productions they came from.
@@ -129,6 +130,13 @@ pub struct ThresholdArgs {
     /// Frames with a PDQ quality below this are reported as low_quality.
     #[arg(long, default_value_t = Thresholds::default().min_quality)]
     pub min_quality: u8,
+    /// Smallest local-stage score (log-odds) accepted as a match.
+    #[arg(long, default_value_t = Thresholds::default().local_score, allow_negative_numbers = true)]
+    pub local_score: f32,
+    /// Reference stills verified by the local stage for a frame the global
+    /// stage leaves unknown; 0 turns the local stage off.
+    #[arg(long, default_value_t = DEFAULT_LOCAL_CANDIDATES)]
+    pub local_candidates: usize,
 }
 
 impl ThresholdArgs {
@@ -141,6 +149,7 @@ impl ThresholdArgs {
             min_quality: self.min_quality,
             list_phash: d.list_phash.max(self.phash_threshold),
             list_pdq: d.list_pdq.max(self.pdq_threshold),
+            local_score: self.local_score,
         }
     }
 }

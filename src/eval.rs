@@ -12,7 +12,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::query::{FrameResult, Verdict};
+use crate::attribute::{self, Thresholds};
+use crate::query::{FrameResult, Stage, Verdict};
 
 /// The label of one frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct Outcome {
     pub id: String,
     /// The verdict given.
     pub verdict: Verdict,
+    /// The stage that decided a match.
+    pub stage: Option<Stage>,
     /// Series of the best candidate, if any.
     pub best_series: Option<String>,
     /// Confidence of the best candidate as if it were a match (0 when
@@ -58,14 +61,30 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Keeps what evaluation needs of `r`.
-    pub fn of(r: &FrameResult) -> Outcome {
-        let best_confidence = match r.verdict {
-            Verdict::Match | Verdict::Unknown => r
-                .candidates
-                .first()
-                .map_or(0.0, |c| crate::attribute::confidence(c.candidate.score)),
-            Verdict::LowQuality | Verdict::Error => 0.0,
+    /// Keeps what evaluation needs of `r`, judged with thresholds `t`.
+    /// For a frame left unknown, the more confident of the global and the
+    /// local stage's best candidates is kept for the sweep.
+    pub fn of(r: &FrameResult, t: &Thresholds) -> Outcome {
+        let global = r.candidates.first().map(|c| {
+            (
+                attribute::confidence(c.candidate.score),
+                c.record.meta.series.clone(),
+            )
+        });
+        let local = r.local.as_ref().map(|l| {
+            (
+                attribute::local_confidence(l.evidence.score, t),
+                l.record.meta.series.clone(),
+            )
+        });
+        let (best_confidence, best_series) = match r.verdict {
+            Verdict::Match => (r.confidence, global.map(|g| g.1)),
+            Verdict::Unknown => match (global, local) {
+                (Some(g), Some(l)) => Some(if l.0 > g.0 { l } else { g }),
+                (g, l) => g.or(l),
+            }
+            .map_or((0.0, None), |(c, s)| (c, Some(s))),
+            Verdict::LowQuality | Verdict::Error => (0.0, None),
         };
         Outcome {
             id: r
@@ -74,7 +93,8 @@ impl Outcome {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             verdict: r.verdict,
-            best_series: r.candidates.first().map(|c| c.record.meta.series.clone()),
+            stage: r.stage,
+            best_series,
             best_confidence,
         }
     }
@@ -89,6 +109,8 @@ pub struct CategoryScore {
     pub positives: usize,
     /// Of those, attributed to the right series.
     pub correct: usize,
+    /// Of the correct ones, how many the local stage attributed.
+    pub correct_local: usize,
     /// Frames from series not indexed.
     pub distractors: usize,
     /// Wrong attributions: a distractor matched, or the wrong series.
@@ -112,6 +134,8 @@ pub struct SweepPoint {
     pub false_attributions: usize,
     /// False attributions per distractor frame.
     pub false_rate: f64,
+    /// Share of the frames matched at this threshold whose series is right.
+    pub precision: f64,
 }
 
 /// The whole evaluation.
@@ -185,6 +209,11 @@ pub fn evaluate(outcomes: &[Outcome], truth: &HashMap<String, Truth>) -> Evaluat
                 recall: ratio(correct, pos),
                 false_attributions: wrong,
                 false_rate: ratio(wrong, neg),
+                precision: if correct + wrong == 0 {
+                    1.0
+                } else {
+                    ratio(correct, correct + wrong)
+                },
             }
         })
         .collect();
@@ -203,6 +232,7 @@ fn tally(s: &mut CategoryScore, o: &Outcome, t: &Truth) {
             s.positives += 1;
             if matched && o.best_series.as_ref() == Some(series) {
                 s.correct += 1;
+                s.correct_local += usize::from(o.stage == Some(Stage::Local));
             } else if matched {
                 s.false_attributions += 1;
             }

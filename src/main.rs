@@ -153,6 +153,7 @@ fn query(args: &QueryArgs) -> Result<u8> {
     let opts = QueryOptions {
         thresholds: args.thresholds.thresholds(),
         top: args.top,
+        local_candidates: args.thresholds.local_candidates,
     };
     let mut out = QueryReport::new(args.format.into(), BufWriter::new(io::stdout().lock()));
     let bar = Bar::for_stderr();
@@ -193,6 +194,7 @@ fn evaluate(args: &EvalArgs) -> Result<u8> {
     let opts = QueryOptions {
         thresholds: args.thresholds.thresholds(),
         top: 3,
+        local_candidates: args.thresholds.local_candidates,
     };
     let mut frames_out = match &args.frames {
         Some(p) => Some(QueryReport::new(
@@ -203,7 +205,7 @@ fn evaluate(args: &EvalArgs) -> Result<u8> {
     };
     let mut outcomes = Vec::with_capacity(files.len());
     let summary = query::run(&catalog, &files, &opts, &Bar::for_stderr(), &mut |r| {
-        outcomes.push(Outcome::of(r));
+        outcomes.push(Outcome::of(r, &opts.thresholds));
         frames_out.as_mut().map_or(Ok(()), |o| o.frame(r))
     })?;
     if let Some(o) = frames_out.as_mut() {

@@ -10,11 +10,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument};
+use tantivy::query::BooleanQuery;
+use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::schema::{self, Fields, PDQ_FIELDS, RefRecord};
 use super::{IndexError, check_settings};
+use crate::local::reference::word_term;
 use crate::search::HammingIndex;
 
 /// An opened reference index, ready for search.
@@ -119,5 +122,28 @@ impl Catalog {
             .doc(addr)
             .map_err(|e| IndexError::tantivy(&self.path, e))?;
         Ok(self.fields.from_doc(&doc))
+    }
+
+    /// The `k` stills sharing the most (idf-weighted) visual words with
+    /// `words`, best first: the local stage's shortlist.
+    pub fn similar(&self, words: &[u32], k: usize) -> Result<Vec<u32>, IndexError> {
+        if words.is_empty() || k == 0 {
+            return Ok(Vec::new());
+        }
+        let terms = words
+            .iter()
+            .map(|&w| Term::from_field_text(self.fields.words, &word_term(w)))
+            .collect();
+        let query = BooleanQuery::new_multiterms_query(terms);
+        let top = self
+            .searcher
+            .search(&query, &TopDocs::with_limit(k).order_by_score())
+            .map_err(|e| IndexError::tantivy(&self.path, e))?;
+        // `addrs` is in (segment, doc) order, so a binary search finds ids.
+        Ok(top
+            .into_iter()
+            .filter_map(|(_, addr)| self.addrs.binary_search(&addr).ok())
+            .map(|id| id as u32)
+            .collect())
     }
 }

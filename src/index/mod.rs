@@ -20,7 +20,7 @@ use crate::fingerprint::FINGERPRINT_VERSION;
 pub use self::refresh::{RefreshOptions, RefreshStats, refresh};
 
 /// Version of the document layout; bumped when the schema changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Shorter side, in pixels, that indexing and querying decode to at least.
 /// Global hashes need 64 px (PDQ); the margin keeps fast-mode hashes close
@@ -44,6 +44,9 @@ pub struct Settings {
     pub decode: String,
     /// Hash algorithms stored.
     pub algorithms: Vec<String>,
+    /// Local features version (extractor, visual words, stored layout).
+    #[serde(default)]
+    pub local_version: u32,
 }
 
 impl Settings {
@@ -56,6 +59,7 @@ impl Settings {
             algorithms: ["phash", "dhash", "ahash", "pdq"]
                 .map(String::from)
                 .to_vec(),
+            local_version: crate::local::LOCAL_VERSION,
         }
     }
 }

@@ -20,7 +20,8 @@ use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument, TantivyError, Ter
 use super::schema::{self, Fields, RefRecord};
 use super::{IndexError, Settings, WORKING_DECODE, check_settings};
 use crate::discover::{self, Problem, Reference};
-use crate::fingerprint::{Algorithms, Fingerprinter};
+use crate::fingerprint::{Algorithms, Fingerprinter, pillow};
+use crate::local::{FeatureExtractor, LocalFeatures, reference};
 use crate::progress::{Progress, interrupted};
 use crate::source;
 
@@ -129,10 +130,8 @@ pub fn refresh(
             stats.interrupted = true;
             break;
         }
-        let results: Vec<Result<(RefRecord, bool), Problem>> = batch
-            .par_iter()
-            .map_init(Fingerprinter::new, process)
-            .collect();
+        let results: Vec<Result<(RefRecord, bool), Problem>> =
+            batch.par_iter().map_init(Worker::new, process).collect();
         for (t, result) in batch.iter().zip(results) {
             match result {
                 Err(p) => {
@@ -212,7 +211,7 @@ fn classify(r: Reference, old: Option<&RefRecord>) -> Option<Todo> {
 
 /// Returns the record to write and whether the file's content is the one
 /// already indexed.
-fn process(fp: &mut Fingerprinter, t: &Todo) -> Result<(RefRecord, bool), Problem> {
+fn process(worker: &mut Worker, t: &Todo) -> Result<(RefRecord, bool), Problem> {
     let (r, old) = match t {
         Todo::Meta(record) => return Ok((record.clone(), true)),
         Todo::Read(r, old) => (r, old),
@@ -238,12 +237,14 @@ fn process(fp: &mut Fingerprinter, t: &Todo) -> Result<(RefRecord, bool), Proble
     }
     let decoded =
         crate::decode::decode_bytes(&bytes, WORKING_DECODE).map_err(|e| fail(e.to_string()))?;
-    let fingerprint = fp.fingerprint(
+    let fingerprint = worker.fp.fingerprint(
         &decoded.image,
         decoded.width,
         decoded.height,
         Algorithms::ALL,
     );
+    let grey = pillow::to_luma8(&decoded.image);
+    let local = LocalFeatures::of_reference(&mut worker.fx, &grey).to_bytes();
     Ok((
         RefRecord {
             path,
@@ -252,9 +253,25 @@ fn process(fp: &mut Fingerprinter, t: &Todo) -> Result<(RefRecord, bool), Proble
             mtime_ns,
             meta: r.meta.clone(),
             fingerprint,
+            local: Some(local),
         },
         false,
     ))
+}
+
+/// Per-thread hashing and feature-extraction state.
+struct Worker {
+    fp: Fingerprinter,
+    fx: FeatureExtractor,
+}
+
+impl Worker {
+    fn new() -> Worker {
+        Worker {
+            fp: Fingerprinter::new(),
+            fx: FeatureExtractor::new(reference::reference_params()),
+        }
+    }
 }
 
 fn file_stamp(path: &Path) -> Option<(u64, u64)> {

@@ -13,6 +13,8 @@ use tantivy::schema::{FAST, Field, STORED, STRING, Schema, Value};
 use crate::discover::RefMeta;
 use crate::fingerprint::Fingerprint;
 use crate::fingerprint::pdq::PdqHash;
+use crate::local::LocalFeatures;
+use crate::local::reference::word_term;
 
 /// Everything stored about one reference still.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +31,11 @@ pub struct RefRecord {
     pub meta: RefMeta,
     /// The global fingerprint (all four hashes are always present).
     pub fingerprint: Fingerprint,
+    /// Local features ([`crate::local::LocalFeatures::to_bytes`]); `None`
+    /// for records imported without pixels.
+    /// Its visual words are derived from these bytes when the document is
+    /// written.
+    pub local: Option<Vec<u8>>,
 }
 
 /// Field handles of the reference schema.
@@ -64,6 +71,10 @@ pub struct Fields {
     pub pdq: [Field; 4],
     /// PDQ quality.
     pub quality: Field,
+    /// Visual words (one raw term each) for local-stage retrieval.
+    pub words: Field,
+    /// Local features: keypoints and thumbnail (stored bytes).
+    pub local: Field,
 }
 
 /// Names of the PDQ word fast fields, in hex order.
@@ -88,6 +99,8 @@ pub fn schema() -> (Schema, Fields) {
         ahash: b.add_u64_field("ahash", STORED | FAST),
         pdq: PDQ_FIELDS.map(|name| b.add_u64_field(name, STORED | FAST)),
         quality: b.add_u64_field("pdq_quality", STORED | FAST),
+        words: b.add_text_field("words", STRING),
+        local: b.add_bytes_field("local", STORED),
     };
     (b.build(), fields)
 }
@@ -118,6 +131,13 @@ impl Fields {
             d.add_u64(*field, word);
         }
         d.add_u64(self.quality, u64::from(fp.pdq_quality.unwrap_or(0)));
+        if let Some(local) = &r.local {
+            d.add_bytes(self.local, local);
+            let words = LocalFeatures::from_bytes(local).map(|f| f.words());
+            for w in words.unwrap_or_default() {
+                d.add_text(self.words, word_term(w));
+            }
+        }
         d
     }
 
@@ -153,6 +173,10 @@ impl Fields {
                 width: num(self.width) as u32,
                 height: num(self.height) as u32,
             },
+            local: d
+                .get_first(self.local)
+                .and_then(|v| v.as_bytes())
+                .map(<[u8]>::to_vec),
         }
     }
 }

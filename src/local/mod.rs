@@ -7,15 +7,19 @@
 //! (LSH over descriptor bits) that the index stores as terms, and candidates
 //! are matched (`matcher`) and confirmed by fitting a similarity transform with RANSAC ([`mod@verify`]).
 
+pub mod agreement;
 pub mod features;
 mod matcher;
+pub mod reference;
 mod sampling;
 mod similarity;
 #[cfg(test)]
 mod tests;
 pub mod verify;
 
+pub use agreement::{Agreement, agreement, thumbnail};
 pub use features::{ExtractorParams, FeatureExtractor};
+pub use reference::{LocalFeatures, QueryFeatures};
 pub use verify::{Verification, verify};
 
 use image::GrayImage;
@@ -46,6 +50,10 @@ pub enum LocalError {
     #[error("keypoint blob is truncated or has trailing bytes ({0} bytes)")]
     BadLength(usize),
 }
+
+/// Bumped whenever stored keypoints, visual words or thumbnails would
+/// change for the same input: indexes record it in their settings.
+pub const LOCAL_VERSION: u32 = 1;
 
 /// Number of visual words per keypoint (one per LSH table).
 pub const WORDS_PER_KEYPOINT: usize = 4;

@@ -2,9 +2,9 @@
 
 use std::io::{self, Write};
 
-use crate::query::{FrameResult, Verdict};
+use crate::query::{FrameResult, Stage, Verdict};
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 15] = [
     "query",
     "verdict",
     "series",
@@ -14,6 +14,8 @@ const HEADER: [&str; 13] = [
     "stage",
     "phash_distance",
     "pdq_distance",
+    "inliers",
+    "region",
     "view",
     "reference",
     "sha256",
@@ -32,12 +34,20 @@ pub(super) fn frame(out: &mut dyn Write, r: &FrameResult, first: bool) -> io::Re
         .ok()
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_default();
+    let local = r.local.as_ref().filter(|_| r.stage == Some(Stage::Local));
+    let (inliers, region) = match local {
+        Some(l) => (
+            l.evidence.inliers.to_string(),
+            l.evidence.region.map(|v| format!("{v:.3}")).join(" "),
+        ),
+        None => Default::default(),
+    };
     let (series, episode, timecode, stage, dp, dq, view, reference) = match best {
         Some(b) => (
             b.record.meta.series.clone(),
             b.record.meta.episode.clone(),
             b.record.meta.timecode.clone(),
-            "global".to_string(),
+            if local.is_some() { "local" } else { "global" }.to_string(),
             b.candidate.phash_distance.to_string(),
             b.candidate.pdq_distance.to_string(),
             format!("{:?}", b.candidate.view).to_lowercase(),
@@ -60,6 +70,8 @@ pub(super) fn frame(out: &mut dyn Write, r: &FrameResult, first: bool) -> io::Re
         stage,
         dp,
         dq,
+        inliers,
+        region,
         view,
         reference,
         r.sha256.clone().unwrap_or_default(),

@@ -8,8 +8,15 @@ use crate::eval::{CategoryScore, Evaluation};
 pub fn write_evaluation(out: &mut dyn Write, e: &Evaluation, elapsed_s: f64) -> io::Result<()> {
     writeln!(
         out,
-        "{:<12} {:>9} {:>8} {:>7} {:>11} {:>6} {:>11}",
-        "CATEGORY", "POSITIVES", "CORRECT", "RECALL", "DISTRACTORS", "FALSE", "LOW_QUALITY"
+        "{:<12} {:>9} {:>8} {:>6} {:>7} {:>11} {:>6} {:>11}",
+        "CATEGORY",
+        "POSITIVES",
+        "CORRECT",
+        "LOCAL",
+        "RECALL",
+        "DISTRACTORS",
+        "FALSE",
+        "LOW_QUALITY"
     )?;
     for c in e.categories.iter().chain(std::iter::once(&e.overall)) {
         row(out, c)?;
@@ -27,17 +34,18 @@ pub fn write_evaluation(out: &mut dyn Write, e: &Evaluation, elapsed_s: f64) -> 
     writeln!(out, "\nsweep (match when confidence >= threshold):")?;
     writeln!(
         out,
-        "{:>10} {:>7} {:>6} {:>8}",
-        "CONFIDENCE", "RECALL", "FALSE", "FALSE%"
+        "{:>10} {:>7} {:>6} {:>8} {:>10}",
+        "CONFIDENCE", "RECALL", "FALSE", "FALSE%", "PRECISION"
     )?;
     for p in &e.sweep {
         writeln!(
             out,
-            "{:>10.2} {:>6.1}% {:>6} {:>7.2}%",
+            "{:>10.2} {:>6.1}% {:>6} {:>7.2}% {:>9.1}%",
             p.min_confidence,
             100.0 * p.recall,
             p.false_attributions,
-            100.0 * p.false_rate
+            100.0 * p.false_rate,
+            100.0 * p.precision
         )?;
     }
     Ok(())
@@ -46,10 +54,11 @@ pub fn write_evaluation(out: &mut dyn Write, e: &Evaluation, elapsed_s: f64) -> 
 fn row(out: &mut dyn Write, c: &CategoryScore) -> io::Result<()> {
     writeln!(
         out,
-        "{:<12} {:>9} {:>8} {:>6.1}% {:>11} {:>6} {:>11}",
+        "{:<12} {:>9} {:>8} {:>6} {:>6.1}% {:>11} {:>6} {:>11}",
         c.category,
         c.positives,
         c.correct,
+        c.correct_local,
         100.0 * c.recall,
         c.distractors,
         c.false_attributions,

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::attribute::View;
-use crate::query::{FrameResult, Summary, Verdict};
+use crate::attribute::{LocalEvidence, View};
+use crate::query::{FrameResult, Stage, Summary, Verdict};
 
 #[derive(Serialize)]
 struct Frame<'a> {
@@ -17,6 +17,8 @@ struct Frame<'a> {
     timecode: Option<&'a str>,
     confidence: f32,
     evidence: Option<Evidence<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_best: Option<LocalBest<'a>>,
     pdq_quality: Option<u8>,
     candidates: Vec<Cand<'a>>,
     error: Option<&'a str>,
@@ -24,12 +26,24 @@ struct Frame<'a> {
 
 #[derive(Serialize)]
 struct Evidence<'a> {
-    stage: &'static str,
+    stage: Stage,
     reference: &'a str,
     phash_distance: u32,
     pdq_distance: u32,
     view: View,
     score: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local: Option<&'a LocalEvidence>,
+}
+
+/// The local stage's best reference for a frame left unknown.
+#[derive(Serialize)]
+struct LocalBest<'a> {
+    series: &'a str,
+    episode: &'a str,
+    reference: &'a str,
+    #[serde(flatten)]
+    evidence: &'a LocalEvidence,
 }
 
 #[derive(Serialize)]
@@ -56,13 +70,28 @@ pub(super) fn frame(out: &mut dyn Write, r: &FrameResult) -> io::Result<()> {
         timecode: meta.map(|m| m.timecode.as_str()),
         confidence: r.confidence,
         evidence: best.map(|b| Evidence {
-            stage: "global",
+            stage: r.stage.unwrap_or(Stage::Global),
             reference: &b.record.path,
             phash_distance: b.candidate.phash_distance,
             pdq_distance: b.candidate.pdq_distance,
             view: b.candidate.view,
             score: b.candidate.score,
+            local: r
+                .local
+                .as_ref()
+                .filter(|_| r.stage == Some(Stage::Local))
+                .map(|l| &l.evidence),
         }),
+        local_best: r
+            .local
+            .as_ref()
+            .filter(|_| r.verdict != Verdict::Match)
+            .map(|l| LocalBest {
+                series: &l.record.meta.series,
+                episode: &l.record.meta.episode,
+                reference: &l.record.path,
+                evidence: &l.evidence,
+            }),
         pdq_quality: r.fingerprint.and_then(|f| f.pdq_quality),
         candidates: r
             .candidates

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::display_path;
-use crate::query::{FrameResult, Summary, Verdict};
+use crate::query::{FrameResult, Stage, Summary, Verdict};
 
 pub(super) fn frame(out: &mut dyn Write, r: &FrameResult, first: bool) -> io::Result<()> {
     if first {
@@ -24,7 +24,14 @@ pub(super) fn frame(out: &mut dyn Write, r: &FrameResult, first: bool) -> io::Re
         (Verdict::Match, Some(best)) => {
             let m = &best.record.meta;
             let c = &best.candidate;
-            let evidence = format!("phash {} pdq {}", c.phash_distance, c.pdq_distance);
+            let evidence = match r.local.as_ref().filter(|_| r.stage == Some(Stage::Local)) {
+                Some(l) => format!(
+                    "{} inliers{}",
+                    l.evidence.inliers,
+                    if l.evidence.mirrored { " mirr" } else { "" }
+                ),
+                None => format!("phash {} pdq {}", c.phash_distance, c.pdq_distance),
+            };
             writeln!(
                 out,
                 "{verdict:<11} {:<20} {:<8} {:<11} {:>4.2}  {evidence:<16} {frame}",

@@ -1,0 +1,233 @@
+//! Dense agreement: does the whole covered picture agree, not just a patch?
+//!
+//! Keypoint inliers prove that some patches of a frame sit where a
+//! reference has them. Cartoons reuse assets (a character, a prop, a logo)
+//! across series, so one shared sprite can give dozens of geometrically
+//! valid inliers between two unrelated frames. What an unrelated frame
+//! cannot reproduce is the rest of the picture: the other figures, the
+//! background's edges. Here the query is warped onto a small thumbnail of
+//! the reference through the fitted similarity and their edge maps are
+//! compared over the covered area:
+//!
+//! - `recall`: the share of the reference's edges that the frame shows
+//!   too (within a pixel, with a similar orientation). Retake notes, arrows
+//!   and sheet borders *add* edges to a leak and only hide what they cover,
+//!   so this stays high on annotated leaks; a shared sprite on another
+//!   background explains only the sprite's share of the reference's edges.
+//! - `precision`: the share of the frame's edges the reference explains
+//!   (lowered by notes, and by an unrelated picture around a shared sprite).
+//!
+//! Edge thresholds are relative to each image's own gradient level, so
+//! brightness, contrast and gamma changes do not move them.
+
+use image::GrayImage;
+
+use super::verify::Verification;
+
+/// Long side of the reference thumbnail stored in the index.
+pub const THUMB_LONG_SIDE: u32 = 160;
+/// A pixel is an edge when its gradient magnitude is above this share of
+/// the image's 90th-percentile magnitude (and above an absolute floor).
+const EDGE_SHARE: f32 = 0.35;
+/// Absolute floor of an edge's gradient magnitude (Sobel, grey levels).
+const EDGE_FLOOR: f32 = 24.0;
+/// Largest orientation difference for two edge pixels to agree (cos^2 of
+/// 30 degrees, orientation taken modulo 180 degrees).
+const COS2_TOLERANCE: f32 = 0.75;
+
+/// How well the covered picture agrees with a reference.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Agreement {
+    /// Share of the reference's edges (inside the covered area) the frame
+    /// reproduces.
+    pub recall: f32,
+    /// Share of the frame's edges (warped onto the reference) the reference
+    /// explains.
+    pub precision: f32,
+    /// Reference edge pixels inside the covered area (the evidence size).
+    pub ref_edges: u32,
+}
+
+/// A reference thumbnail: grey, long side [`THUMB_LONG_SIDE`].
+pub fn thumbnail(working: &GrayImage) -> GrayImage {
+    let long = working.width().max(working.height()).max(1);
+    let f = THUMB_LONG_SIDE as f32 / long as f32;
+    let (w, h) = (
+        ((working.width() as f32 * f).round() as u32).max(1),
+        ((working.height() as f32 * f).round() as u32).max(1),
+    );
+    image::imageops::resize(working, w, h, image::imageops::FilterType::Triangle)
+}
+
+/// Compares `query` (the grey working image the keypoints came from) with
+/// the reference thumbnail `thumb` of a reference whose working image was
+/// `ref_size`, under the similarity found by verification.
+pub fn agreement(
+    query: &GrayImage,
+    thumb: &GrayImage,
+    ref_size: (u32, u32),
+    v: &Verification,
+) -> Agreement {
+    let (tw, th) = (thumb.width() as usize, thumb.height() as usize);
+    if tw < 8 || th < 8 || ref_size.0 == 0 {
+        return Agreement::default();
+    }
+    let warped = warp_query(query, (tw, th), ref_size, v);
+    let a = gradients(thumb.as_raw(), None, tw, th);
+    let b = gradients(&warped.pixels, Some(&warped.valid), tw, th);
+    let (ea, eb) = (edges(&a), edges(&b));
+    let mut covered = vec![false; tw * th];
+    for y in 1..th - 1 {
+        for x in 1..tw - 1 {
+            // Interior of the covered area: the gradient needs neighbours.
+            covered[y * tw + x] =
+                (0..9).all(|k| warped.valid[(y + k / 3 - 1) * tw + x + k % 3 - 1]);
+        }
+    }
+    let (hit_a, n_a) = explained(&a, &ea, &b, &eb, &covered, tw, th);
+    let (hit_b, n_b) = explained(&b, &eb, &a, &ea, &covered, tw, th);
+    Agreement {
+        recall: hit_a as f32 / n_a.max(1) as f32,
+        precision: hit_b as f32 / n_b.max(1) as f32,
+        ref_edges: n_a,
+    }
+}
+
+struct Warped {
+    pixels: Vec<u8>,
+    valid: Vec<bool>,
+}
+
+/// Box-filtered samples of `query` at every thumbnail pixel, mapped back
+/// through the inverse similarity (and mirror).
+fn warp_query(
+    query: &GrayImage,
+    (tw, th): (usize, usize),
+    ref_size: (u32, u32),
+    v: &Verification,
+) -> Warped {
+    let (qw, qh) = (query.width() as usize, query.height() as usize);
+    let iw = qw + 1;
+    let mut ii = vec![0u32; iw * (qh + 1)];
+    for y in 0..qh {
+        let mut row = 0u32;
+        for x in 0..qw {
+            row += query.as_raw()[y * qw + x] as u32;
+            ii[(y + 1) * iw + x + 1] = ii[y * iw + x + 1] + row;
+        }
+    }
+    // Thumbnail pixel -> reference working pixel -> query pixel.
+    let f = tw as f32 / ref_size.0 as f32;
+    let (s, c) = v.rotation_deg.to_radians().sin_cos();
+    let (a, b) = (v.scale * c, v.scale * s);
+    let n = a * a + b * b;
+    let (ia, ib) = (a / n, -b / n);
+    let to_query = |rx: f32, ry: f32| {
+        let (dx, dy) = (rx - v.tx, ry - v.ty);
+        let (x, y) = (ia * dx - ib * dy, ib * dx + ia * dy);
+        if v.mirrored {
+            (qw as f32 - 1.0 - x, y)
+        } else {
+            (x, y)
+        }
+    };
+    // Half the box side: one thumbnail pixel in query pixels.
+    let half = (0.5 / (f * v.scale)).max(0.5);
+    let mut pixels = vec![0u8; tw * th];
+    let mut valid = vec![false; tw * th];
+    for ty in 0..th {
+        for tx in 0..tw {
+            let (qx, qy) = to_query((tx as f32 + 0.5) / f, (ty as f32 + 0.5) / f);
+            let (x0, y0) = ((qx - half).round(), (qy - half).round());
+            let (x1, y1) = ((qx + half).round(), (qy + half).round());
+            if x0 < 0.0 || y0 < 0.0 || x1 > qw as f32 || y1 > qh as f32 || x1 <= x0 || y1 <= y0 {
+                continue;
+            }
+            let (x0, y0, x1, y1) = (x0 as usize, y0 as usize, x1 as usize, y1 as usize);
+            let sum = ii[y1 * iw + x1] + ii[y0 * iw + x0] - ii[y0 * iw + x1] - ii[y1 * iw + x0];
+            let i = ty * tw + tx;
+            pixels[i] = (sum / ((x1 - x0) * (y1 - y0)) as u32) as u8;
+            valid[i] = true;
+        }
+    }
+    Warped { pixels, valid }
+}
+
+/// Sobel gradients (gx, gy) per pixel; zero at borders and next to
+/// invalid pixels.
+fn gradients(px: &[u8], valid: Option<&[bool]>, w: usize, h: usize) -> Vec<(f32, f32)> {
+    let mut g = vec![(0f32, 0f32); w * h];
+    let at = |x: usize, y: usize| px[y * w + x] as f32;
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            if let Some(v) = valid
+                && !(0..9).all(|k| v[(y + k / 3 - 1) * w + x + k % 3 - 1])
+            {
+                continue;
+            }
+            let gx = at(x + 1, y - 1) + 2.0 * at(x + 1, y) + at(x + 1, y + 1)
+                - at(x - 1, y - 1)
+                - 2.0 * at(x - 1, y)
+                - at(x - 1, y + 1);
+            let gy = at(x - 1, y + 1) + 2.0 * at(x, y + 1) + at(x + 1, y + 1)
+                - at(x - 1, y - 1)
+                - 2.0 * at(x, y - 1)
+                - at(x + 1, y - 1);
+            g[y * w + x] = (gx, gy);
+        }
+    }
+    g
+}
+
+/// Edge pixels: magnitude above a share of the 90th percentile of the
+/// non-zero magnitudes, and above [`EDGE_FLOOR`].
+fn edges(g: &[(f32, f32)]) -> Vec<bool> {
+    let mut mags: Vec<f32> = g
+        .iter()
+        .map(|&(x, y)| x.hypot(y))
+        .filter(|&m| m > 0.0)
+        .collect();
+    if mags.is_empty() {
+        return vec![false; g.len()];
+    }
+    let k = (mags.len() * 9 / 10).min(mags.len() - 1);
+    let (_, p90, _) = mags.select_nth_unstable_by(k, f32::total_cmp);
+    let t = (*p90 * EDGE_SHARE).max(EDGE_FLOOR);
+    g.iter().map(|&(x, y)| x.hypot(y) > t).collect()
+}
+
+/// How many edge pixels of `a` (inside `covered`) have an edge of `b`
+/// within one pixel with a similar orientation, out of how many.
+fn explained(
+    a: &[(f32, f32)],
+    ea: &[bool],
+    b: &[(f32, f32)],
+    eb: &[bool],
+    covered: &[bool],
+    w: usize,
+    h: usize,
+) -> (u32, u32) {
+    let (mut hit, mut n) = (0u32, 0u32);
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let i = y * w + x;
+            if !ea[i] || !covered[i] {
+                continue;
+            }
+            n += 1;
+            let (ax, ay) = a[i];
+            let na = ax * ax + ay * ay;
+            let found = (0..9).any(|k| {
+                let j = (y + k / 3 - 1) * w + x + k % 3 - 1;
+                if !eb[j] {
+                    return false;
+                }
+                let (bx, by) = b[j];
+                let dot = ax * bx + ay * by;
+                dot * dot >= COS2_TOLERANCE * na * (bx * bx + by * by)
+            });
+            hit += found as u32;
+        }
+    }
+    (hit, n)
+}

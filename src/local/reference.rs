@@ -1,0 +1,144 @@
+//! What the index keeps of a still for the local stage, and how a query
+//! frame is prepared for it.
+//!
+//! References and queries are extracted differently on purpose: a
+//! reference is only ever downscaled (to [`REF_LONG_SIDE`]) and keeps
+//! [`REF_KEYPOINTS`] keypoints; a query is scaled towards
+//! [`QUERY_LONG_SIDE`] (up to 3x up, since a frame pasted on a sheet or
+//! shrunk is smaller than the still it came from, and the pyramid only goes
+//! down) over more pyramid levels and keeps more keypoints, because notes
+//! and sheet borders compete for its budget.
+
+use image::GrayImage;
+
+use super::features::{ExtractorParams, FeatureExtractor};
+use super::{Keypoint, LocalError, QUERY_LONG_SIDE, REF_LONG_SIDE, from_bytes, to_bytes};
+use super::{agreement, mirror, visual_words};
+
+/// Keypoints kept per reference still.
+pub const REF_KEYPOINTS: usize = 600;
+/// Keypoints kept per query frame.
+pub const QUERY_KEYPOINTS: usize = 1000;
+/// Largest upscaling of a query frame before extraction.
+const QUERY_MAX_UP: f32 = 3.0;
+const BLOB_MAGIC: [u8; 2] = *b"L1";
+
+/// Extractor settings for reference stills.
+pub fn reference_params() -> ExtractorParams {
+    ExtractorParams {
+        max_keypoints: REF_KEYPOINTS,
+        ..ExtractorParams::default()
+    }
+}
+
+/// Extractor settings for query frames (two more pyramid levels).
+pub fn query_params() -> ExtractorParams {
+    ExtractorParams {
+        max_keypoints: QUERY_KEYPOINTS,
+        levels: 8,
+        ..ExtractorParams::default()
+    }
+}
+
+/// The local features of one reference still.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalFeatures {
+    /// Size of the working image the keypoints were found in.
+    pub size: (u32, u32),
+    /// Keypoints in working-image pixels.
+    pub keypoints: Vec<Keypoint>,
+    /// Grey thumbnail for the dense agreement check.
+    pub thumb: GrayImage,
+}
+
+impl LocalFeatures {
+    /// Extracts a reference still's features from its grey image.
+    pub fn of_reference(fx: &mut FeatureExtractor, grey: &GrayImage) -> LocalFeatures {
+        let working = super::working_image(grey, REF_LONG_SIDE, 1.0);
+        LocalFeatures {
+            size: working.dimensions(),
+            keypoints: fx.extract(&working),
+            thumb: agreement::thumbnail(&working),
+        }
+    }
+
+    /// The distinct visual words of the still, sorted.
+    pub fn words(&self) -> Vec<u32> {
+        words_of(&self.keypoints)
+    }
+
+    /// Compact bytes for the index: `L1`, working and thumbnail sizes
+    /// (u16 each), the thumbnail's pixels, then the keypoint blob.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let (tw, th) = self.thumb.dimensions();
+        let mut out = Vec::with_capacity(10 + self.thumb.len() + self.keypoints.len() * 38 + 6);
+        out.extend_from_slice(&BLOB_MAGIC);
+        for v in [self.size.0, self.size.1, tw, th] {
+            out.extend_from_slice(&(v.min(u16::MAX as u32) as u16).to_le_bytes());
+        }
+        out.extend_from_slice(self.thumb.as_raw());
+        out.extend_from_slice(&to_bytes(&self.keypoints));
+        out
+    }
+
+    /// Reads [`LocalFeatures::to_bytes`] back; never panics on bad bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<LocalFeatures, LocalError> {
+        let (head, rest) = bytes
+            .split_at_checked(10)
+            .ok_or(LocalError::BadLength(bytes.len()))?;
+        if head[..2] != BLOB_MAGIC {
+            return Err(LocalError::BadHeader);
+        }
+        let u = |i: usize| u16::from_le_bytes([head[i], head[i + 1]]) as u32;
+        let (w, h, tw, th) = (u(2), u(4), u(6), u(8));
+        let (pixels, kps) = rest
+            .split_at_checked((tw * th) as usize)
+            .ok_or(LocalError::BadLength(bytes.len()))?;
+        let thumb = GrayImage::from_raw(tw, th, pixels.to_vec())
+            .ok_or(LocalError::BadLength(bytes.len()))?;
+        Ok(LocalFeatures {
+            size: (w, h),
+            keypoints: from_bytes(kps)?,
+            thumb,
+        })
+    }
+}
+
+/// A query frame prepared for the local stage.
+pub struct QueryFeatures {
+    /// The grey working image (the agreement check samples it).
+    pub working: GrayImage,
+    /// Keypoints in working-image pixels.
+    pub keypoints: Vec<Keypoint>,
+    /// Visual words of the frame and of its mirror image, sorted, distinct.
+    pub words: Vec<u32>,
+}
+
+impl QueryFeatures {
+    /// Extracts a query frame's features from its grey image.
+    pub fn of_query(fx: &mut FeatureExtractor, grey: &GrayImage) -> QueryFeatures {
+        let working = super::working_image(grey, QUERY_LONG_SIDE, QUERY_MAX_UP);
+        let keypoints = fx.extract(&working);
+        let mut words = words_of(&keypoints);
+        words.extend(words_of(&mirror(&keypoints, working.width())));
+        words.sort_unstable();
+        words.dedup();
+        QueryFeatures {
+            working,
+            keypoints,
+            words,
+        }
+    }
+}
+
+fn words_of(kps: &[Keypoint]) -> Vec<u32> {
+    let mut words: Vec<u32> = kps.iter().flat_map(visual_words).collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// The text form of a visual word, as indexed (7 hex digits).
+pub fn word_term(word: u32) -> String {
+    format!("{word:07x}")
+}
