@@ -95,7 +95,7 @@ pub fn confidence(score: f32) -> f32 {
 }
 
 /// Default [`Thresholds::local_score`]; see the README for the data.
-pub const DEFAULT_LOCAL_SCORE: f32 = 2.0;
+pub const DEFAULT_LOCAL_SCORE: f32 = 1.5;
 
 /// Why the local stage believes (or doubts) that a frame shows a reference.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -119,8 +119,13 @@ pub struct LocalEvidence {
     pub edge_recall: f32,
     /// Share of the frame's edges the reference explains.
     pub edge_precision: f32,
+    /// Reference edge pixels in the covered area (thumbnail scale).
+    pub ref_edges: u32,
     /// Share of the covered area's keypoint cells holding an inlier.
     pub cells: f32,
+    /// Share of the covered area whose grey level agrees under one global
+    /// grey mapping.
+    pub photometric: f32,
     /// The combined score [`local_score`] (a log-odds).
     pub score: f32,
 }
@@ -142,7 +147,9 @@ impl LocalEvidence {
             region: v.region,
             edge_recall: a.recall,
             edge_precision: a.precision,
+            ref_edges: a.ref_edges,
             cells: v.cells,
+            photometric: a.photometric,
             score: local_score(v, a),
         }
     }
@@ -153,14 +160,18 @@ impl LocalEvidence {
     }
 }
 
-/// Log-odds that a verified reference is the frame's source: more
-/// inliers, more of the reference's edges reproduced, inliers spread over
-/// more of the covered area and more edges as evidence all raise it. The
-/// weights are a logistic fit on devbench's verified candidates (README).
+/// Log-odds that a verified reference is the frame's source. Inliers say
+/// some patches sit where the reference has them; what a frame that only
+/// shares a sprite with the reference cannot reproduce is the rest of the
+/// covered picture, so the reference's edges that the frame shows too
+/// (`edge_recall`), how many edges that is, and the share of the covered
+/// area whose grey level agrees under one global mapping (`photometric`)
+/// weigh most. The weights are a logistic fit on devbench's best local
+/// candidates (README, "Thresholds").
 pub fn local_score(v: &Verification, a: &Agreement) -> f32 {
     let inliers = (v.inliers.max(1) as f32).ln();
     let edges = (a.ref_edges.max(1) as f32).ln();
-    1.245 * inliers + 2.597 * a.recall + 1.225 * v.cells + 0.686 * edges - 8.73
+    0.836 * inliers + 7.266 * a.recall + 2.597 * edges + 6.025 * a.photometric - 29.93
 }
 
 /// Confidence of a local match: a logistic in the score's margin over

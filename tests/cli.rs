@@ -436,3 +436,86 @@ fn broken_pipe_exits_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A 60% crop of a reference still, rescaled, with a note box over a
+/// corner: the global hashes cannot see it, the local stage must
+/// attribute it and say where in the still the frame sits.
+#[test]
+fn local_stage_attributes_a_noted_crop_with_evidence() {
+    let dir = TempDir::new().unwrap();
+    let series = [("moonbase", 11), ("riverside", 22), ("skyhigh", 33)];
+    for (name, seed) in series {
+        let ep = dir.path().join("refs").join(name).join("ep01");
+        std::fs::create_dir_all(&ep).unwrap();
+        for t in 0..4 {
+            still(seed, t * 6, 640, 360)
+                .save(ep.join(format!("{name}_{t:03}.png")))
+                .unwrap();
+        }
+    }
+    let frames = dir.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    let noted_crop = |seed: u64| {
+        let crop = imageops::crop_imm(&still(seed, 12, 640, 360), 128, 72, 384, 216).to_image();
+        let mut frame = imageops::resize(&crop, 480, 270, imageops::FilterType::Triangle);
+        for (x, y) in (10..130).flat_map(|x| (10..50).map(move |y| (x, y))) {
+            frame.put_pixel(x, y, image::Rgb([250, 240, 200]));
+        }
+        jpeg(&frame, 88)
+    };
+    std::fs::write(frames.join("a_noted.jpg"), noted_crop(22)).unwrap();
+    std::fs::write(frames.join("b_other.jpg"), noted_crop(77)).unwrap();
+    let run = |extra: &[&str]| {
+        let out = frametrace()
+            .args(["query", "frames", "--index", "idx", "--format", "json"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        json_lines(&out)
+    };
+    let index = frametrace()
+        .args(["index", "refs", "--index", "idx"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(index.status.success(), "{}", stderr(&index));
+
+    // Global hashes alone leave both frames unknown.
+    let global = run(&["--local-candidates", "0"]);
+    assert_eq!(global[0]["verdict"], "unknown");
+    assert_eq!(global[1]["verdict"], "unknown");
+
+    let lines = run(&[]);
+    let hit = &lines[0];
+    assert_eq!(hit["verdict"], "match", "{hit}");
+    assert_eq!(hit["series"], "riverside");
+    assert!(
+        hit["evidence"]["reference"]
+            .as_str()
+            .unwrap()
+            .ends_with("riverside_002.png"),
+        "{hit}"
+    );
+    let ev = &hit["evidence"];
+    assert_eq!(ev["stage"], "local");
+    let local = &ev["local"];
+    assert!(local["inliers"].as_u64().unwrap() >= 12, "{local}");
+    assert_eq!(local["mirrored"], false);
+    // The frame covers x 0.2..0.8, y 0.2..0.8 of the still, rotation none.
+    let region: Vec<f64> = local["region"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (got, want) in region.iter().zip([0.2, 0.2, 0.8, 0.8]) {
+        assert!((got - want).abs() < 0.05, "region {region:?}");
+    }
+    assert!(local["rotation_deg"].as_f64().unwrap().abs() < 2.0);
+    let c = hit["confidence"].as_f64().unwrap();
+    assert!(c > 0.5 && c <= 1.0, "{c}");
+    // The unindexed series stays unknown, with its best local attempt shown.
+    assert_eq!(lines[1]["verdict"], "unknown", "{}", lines[1]);
+    assert!(lines[1]["evidence"].is_null());
+}

@@ -125,8 +125,9 @@ impl Catalog {
     }
 
     /// The `k` stills sharing the most (idf-weighted) visual words with
-    /// `words`, best first: the local stage's shortlist.
-    pub fn similar(&self, words: &[u32], k: usize) -> Result<Vec<u32>, IndexError> {
+    /// `words`, best first, with their retrieval scores: the local stage's
+    /// shortlist.
+    pub fn similar(&self, words: &[u32], k: usize) -> Result<Vec<(u32, f32)>, IndexError> {
         if words.is_empty() || k == 0 {
             return Ok(Vec::new());
         }
@@ -142,8 +143,10 @@ impl Catalog {
         // `addrs` is in (segment, doc) order, so a binary search finds ids.
         Ok(top
             .into_iter()
-            .filter_map(|(_, addr)| self.addrs.binary_search(&addr).ok())
-            .map(|id| id as u32)
+            .filter_map(|(score, addr)| {
+                let id = self.addrs.binary_search(&addr).ok()?;
+                Some((id as u32, score))
+            })
             .collect())
     }
 }

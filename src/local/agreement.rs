@@ -46,6 +46,10 @@ pub struct Agreement {
     pub precision: f32,
     /// Reference edge pixels inside the covered area (the evidence size).
     pub ref_edges: u32,
+    /// Share of the covered area whose smoothed grey level the frame
+    /// reproduces under one global affine grey mapping (fitted robustly):
+    /// flat regions count here, where edges say nothing.
+    pub photometric: f32,
 }
 
 /// A reference thumbnail: grey, long side [`THUMB_LONG_SIDE`].
@@ -90,7 +94,61 @@ pub fn agreement(
         recall: hit_a as f32 / n_a.max(1) as f32,
         precision: hit_b as f32 / n_b.max(1) as f32,
         ref_edges: n_a,
+        photometric: photometric(thumb.as_raw(), &warped.pixels, &covered, tw, th),
     }
+}
+
+/// Grey-level tolerance of [`Agreement::photometric`] after the mapping.
+const GREY_TOLERANCE: f32 = 16.0;
+
+/// Fits `query = a * reference + b` over the covered pixels of 3x3-box
+/// smoothed images (least squares, refitted twice on the pixels within
+/// twice the tolerance), then counts the pixels within the tolerance.
+fn photometric(r: &[u8], q: &[u8], covered: &[bool], w: usize, h: usize) -> f32 {
+    let smooth = |px: &[u8], x: usize, y: usize| {
+        (0..9)
+            .map(|k| px[(y + k / 3 - 1) * w + x + k % 3 - 1] as f32)
+            .sum::<f32>()
+            / 9.0
+    };
+    let mut pairs = Vec::new();
+    for y in 2..h.saturating_sub(2) {
+        for x in 2..w.saturating_sub(2) {
+            if covered[y * w + x] {
+                pairs.push((smooth(r, x, y), smooth(q, x, y)));
+            }
+        }
+    }
+    if pairs.len() < 16 {
+        return 0.0;
+    }
+    let (mut a, mut b) = (1.0f32, 0.0f32);
+    let mut keep: Vec<bool> = vec![true; pairs.len()];
+    for round in 0..3 {
+        let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0f32, 0f32, 0f32, 0f32, 0f32);
+        for (&(x, y), _) in pairs.iter().zip(&keep).filter(|(_, k)| **k) {
+            n += 1.0;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+        let var = n * sxx - sx * sx;
+        if n < 16.0 || var <= f32::EPSILON {
+            break;
+        }
+        a = (n * sxy - sx * sy) / var;
+        b = (sy - a * sx) / n;
+        let limit = if round == 0 { 4.0 } else { 2.0 } * GREY_TOLERANCE;
+        for (k, &(x, y)) in keep.iter_mut().zip(&pairs) {
+            *k = (a * x + b - y).abs() <= limit;
+        }
+    }
+    let good = pairs
+        .iter()
+        .filter(|&&(x, y)| (a * x + b - y).abs() <= GREY_TOLERANCE)
+        .count();
+    good as f32 / pairs.len() as f32
 }
 
 struct Warped {

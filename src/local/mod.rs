@@ -20,7 +20,7 @@ pub mod verify;
 pub use agreement::{Agreement, agreement, thumbnail};
 pub use features::{ExtractorParams, FeatureExtractor};
 pub use reference::{LocalFeatures, QueryFeatures};
-pub use verify::{Verification, verify};
+pub use verify::{Verification, verify, verify_view};
 
 use image::GrayImage;
 use thiserror::Error;

@@ -110,8 +110,12 @@ pub struct QueryFeatures {
     pub working: GrayImage,
     /// Keypoints in working-image pixels.
     pub keypoints: Vec<Keypoint>,
-    /// Visual words of the frame and of its mirror image, sorted, distinct.
+    /// The keypoints of the mirrored frame ([`mirror`]).
+    pub mirrored: Vec<Keypoint>,
+    /// Visual words of the frame, sorted, distinct.
     pub words: Vec<u32>,
+    /// Visual words of the mirrored frame.
+    pub mirrored_words: Vec<u32>,
 }
 
 impl QueryFeatures {
@@ -119,14 +123,13 @@ impl QueryFeatures {
     pub fn of_query(fx: &mut FeatureExtractor, grey: &GrayImage) -> QueryFeatures {
         let working = super::working_image(grey, QUERY_LONG_SIDE, QUERY_MAX_UP);
         let keypoints = fx.extract(&working);
-        let mut words = words_of(&keypoints);
-        words.extend(words_of(&mirror(&keypoints, working.width())));
-        words.sort_unstable();
-        words.dedup();
+        let mirrored = mirror(&keypoints, working.width());
         QueryFeatures {
+            words: words_of(&keypoints),
+            mirrored_words: words_of(&mirrored),
             working,
             keypoints,
-            words,
+            mirrored,
         }
     }
 }

@@ -194,3 +194,48 @@ fn visual_words_are_tagged_by_table() {
         distinct.len()
     );
 }
+
+#[test]
+fn local_features_round_trip_and_bad_bytes_are_errors() {
+    let mut fx = FeatureExtractor::new(reference::reference_params());
+    let f = LocalFeatures::of_reference(&mut fx, &scene(5));
+    assert!(f.keypoints.len() > 100);
+    assert_eq!(f.thumb.width(), agreement::THUMB_LONG_SIDE);
+    let bytes = f.to_bytes();
+    let back = LocalFeatures::from_bytes(&bytes).unwrap();
+    assert_eq!(back.size, f.size);
+    assert_eq!(back.thumb, f.thumb);
+    assert_eq!(back.keypoints.len(), f.keypoints.len());
+    assert_eq!(back.words(), f.words());
+    // Every truncation and a bad header fail cleanly instead of panicking.
+    for cut in [0, 5, 9, 10, 500, bytes.len() - 1] {
+        assert!(
+            LocalFeatures::from_bytes(&bytes[..cut]).is_err(),
+            "cut {cut}"
+        );
+    }
+    let mut bad = bytes.clone();
+    bad[0] = b'X';
+    assert_eq!(LocalFeatures::from_bytes(&bad), Err(LocalError::BadHeader));
+}
+
+#[test]
+fn agreement_separates_the_same_picture_from_a_shared_patch() {
+    let reference = scene(1);
+    let thumb = thumbnail(&reference);
+    // The same picture, cropped: its covered area agrees everywhere.
+    let crop = image::imageops::crop_imm(&reference, 100, 60, 400, 250).to_image();
+    let v = check(&crop, &reference);
+    let same = agreement(&crop, &thumb, reference.dimensions(), &v);
+    assert!(same.recall > 0.8 && same.photometric > 0.8, "{same:?}");
+    // Another picture sharing only one pasted patch of the reference.
+    let mut other = scene(2);
+    let patch = image::imageops::crop_imm(&reference, 200, 100, 200, 150).to_image();
+    image::imageops::replace(&mut other, &patch, 220, 110);
+    let v = check(&other, &reference);
+    let shared = agreement(&other, &thumb, reference.dimensions(), &v);
+    assert!(
+        shared.recall < same.recall - 0.2 && shared.photometric < same.photometric - 0.2,
+        "same {same:?} shared {shared:?}"
+    );
+}

@@ -84,6 +84,18 @@ pub fn verify(
     }
 }
 
+/// Verifies one view of the query only: as it is, or mirrored (then
+/// `mirrored_query` must be [`mirror`] of the query's keypoints).
+pub fn verify_view(
+    mirrored_query: &[Keypoint],
+    query_size: (u32, u32),
+    reference: &[Keypoint],
+    ref_size: (u32, u32),
+    mirrored: bool,
+) -> Option<Verification> {
+    fit(mirrored_query, query_size, reference, ref_size, mirrored)
+}
+
 fn fit(
     query: &[Keypoint],
     qs: (u32, u32),

@@ -42,7 +42,7 @@ pub struct QueryOptions {
 pub use self::local::LocalResult;
 
 /// Default [`QueryOptions::local_candidates`].
-pub const DEFAULT_LOCAL_CANDIDATES: usize = 20;
+pub const DEFAULT_LOCAL_CANDIDATES: usize = 8;
 
 /// Which stage attributed a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
