@@ -44,6 +44,18 @@ pub const MAX_ALLOC: u64 = 1 << 30;
 /// Largest accepted file, in bytes (512 MiB); checked before reading.
 pub const MAX_FILE_BYTES: u64 = 512 << 20;
 
+/// Shorter side, in pixels, that `frametrace hash` decodes JPEGs to at
+/// least without `--exact`: a 1080p frame is decoded at 1/8 (240x135).
+/// PDQ samples 64 rows and columns and imagehash's largest thumbnail is
+/// 32x32, so 128 leaves each hash at least two decoded pixels per sample.
+pub const HASH_MIN_SIDE: u32 = 128;
+
+/// The decode mode of `frametrace hash` without `--exact` (indexing and
+/// querying use [`crate::index::WORKING_DECODE`]).
+pub const HASH_DECODE: DecodeMode = DecodeMode::Fast {
+    min_side: HASH_MIN_SIDE,
+};
+
 /// How much of an image to decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeMode {

@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use rayon::prelude::*;
 
-use frametrace::decode::DecodeMode;
+use frametrace::decode::{self, DecodeMode};
 use frametrace::discover::{self, Problem};
 use frametrace::eval::{self, Outcome};
 use frametrace::fingerprint::Fingerprinter;
@@ -81,7 +81,7 @@ fn hash(args: &HashArgs) -> Result<u8> {
     let mode = if args.exact {
         DecodeMode::Exact
     } else {
-        index::WORKING_DECODE
+        decode::HASH_DECODE
     };
     let stdout = io::stdout().lock();
     let columns = [algs.phash, algs.dhash, algs.ahash, algs.pdq];
@@ -96,7 +96,8 @@ fn hash(args: &HashArgs) -> Result<u8> {
                 match source::load(path, mode) {
                     Ok(l) => {
                         let d = &l.decoded;
-                        HashRow::ok(path, &fp.fingerprint(&d.image, d.width, d.height, algs))
+                        let fingerprint = fp.fingerprint_reduced(&d.image, d.width, d.height, algs);
+                        HashRow::ok(path, &fingerprint)
                     }
                     Err(e) => HashRow::failed(path, e.to_string()),
                 }

@@ -218,6 +218,10 @@ mod tests {
         assert_eq!(scale_for(200, 26), 2);
         assert_eq!(scale_for(200, 101), 8);
         assert_eq!(scale_for(7, 1), 1);
+        // `frametrace hash` decodes a 1080p frame at 1/8 (240x135), indexing
+        // and querying at 1/4 (480x270).
+        assert_eq!(scale_for(1080, crate::decode::HASH_MIN_SIDE), 1);
+        assert_eq!(scale_for(1080, crate::index::WORKING_MIN_SIDE), 2);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod dihedral;
 mod dsp;
 mod pytx;
+mod reduced;
 
 pub use pytx::pytx_rgb8;
 
@@ -132,6 +133,8 @@ pub struct PdqHasher {
     t16x64: Vec<f32>,
     b16: Vec<f32>,
     aux: Vec<f32>,
+    /// Filters of the last reduced-scale size seen (columns, rows).
+    reduced: Option<(reduced::AxisWeights, reduced::AxisWeights)>,
 }
 
 impl Default for PdqHasher {
@@ -153,6 +156,54 @@ impl PdqHasher {
             t16x64: vec![0.0; dsp::DCT_SIDE * dsp::SIDE],
             b16: vec![0.0; dsp::DCT_SIDE * dsp::DCT_SIDE],
             aux: vec![0.0; dsp::DCT_SIDE * dsp::DCT_SIDE],
+            reduced: None,
+        }
+    }
+
+    /// Hashes a reduced-scale decode (`width` x `height` RGB) of an image
+    /// that is `full_width` x `full_height`, approximating
+    /// [`Self::hash_rgb8`] of the full image: the 64x64 decimation is
+    /// filtered as at full size, each reduced pixel standing for the
+    /// full-size pixels it covers (see `reduced.rs`). Not bit-compatible
+    /// with the reference; an image that is not reduced takes
+    /// [`Self::hash_rgb8`].
+    ///
+    /// # Panics
+    /// If `rgb.len() != width * height * 3`.
+    pub fn hash_rgb8_reduced(
+        &mut self,
+        rgb: &[u8],
+        (width, height): (usize, usize),
+        (full_width, full_height): (usize, usize),
+    ) -> PdqOutput {
+        let smaller = width < full_width || height < full_height;
+        let tiny = full_width < MIN_SIDE || full_height < MIN_SIDE;
+        if !smaller || tiny || width == 0 || height == 0 {
+            return self.hash_rgb8(rgb, width, height);
+        }
+        self.load_rgb8(rgb, width, height);
+        let wanted = ((full_width, width), (full_height, height));
+        let (cols, rows) = match self.reduced.take() {
+            Some((c, r)) if (c.key, r.key) == wanted => (c, r),
+            _ => (
+                reduced::AxisWeights::new(full_width, width),
+                reduced::AxisWeights::new(full_height, height),
+            ),
+        };
+        reduced::decimate(
+            &self.full1,
+            width,
+            &cols,
+            &rows,
+            &mut self.narrow,
+            &mut self.b64,
+        );
+        self.reduced = Some((cols, rows));
+        let quality = dsp::quality(&self.b64);
+        dsp::dct64_to_16(&self.dct, &self.b64, &mut self.t16x64, &mut self.b16);
+        PdqOutput {
+            hash: PdqHash(dsp::to_bits(&self.b16)),
+            quality,
         }
     }
 
