@@ -20,5 +20,6 @@ pub mod progress;
 pub mod query;
 pub mod report;
 pub mod search;
+pub mod sheet;
 pub mod source;
 pub mod synth;

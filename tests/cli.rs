@@ -515,7 +515,32 @@ fn local_stage_attributes_a_noted_crop_with_evidence() {
     assert!(local["rotation_deg"].as_f64().unwrap().abs() < 2.0);
     let c = hit["confidence"].as_f64().unwrap();
     assert!(c > 0.5 && c <= 1.0, "{c}");
+    assert!(hit["inset"].is_null());
     // The unindexed series stays unknown, with its best local attempt shown.
     assert_eq!(lines[1]["verdict"], "unknown", "{}", lines[1]);
     assert!(lines[1]["evidence"].is_null());
+
+    // The same crop pasted on a white retake sheet with notes around it:
+    // the frame is found on the page and attributed from there.
+    let noted = image::load_from_memory(&noted_crop(22)).unwrap().to_rgb8();
+    let mut page = image::RgbImage::from_pixel(900, 640, image::Rgb([252, 252, 252]));
+    imageops::overlay(&mut page, &noted, 330, 260);
+    for (x, y) in (40..300).flat_map(|x| (60..64).chain(90..94).map(move |y| (x, y))) {
+        page.put_pixel(x, y, image::Rgb([200, 40, 40]));
+    }
+    std::fs::remove_file(frames.join("b_other.jpg")).unwrap();
+    std::fs::write(frames.join("a_noted.jpg"), jpeg(&page, 88)).unwrap();
+    let lines = run(&[]);
+    let hit = &lines[0];
+    assert_eq!(hit["verdict"], "match", "{hit}");
+    assert_eq!(hit["series"], "riverside");
+    let inset: Vec<u64> = hit["inset"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no inset: {hit}"))
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    for (got, want) in inset.iter().zip([330, 260, 810, 530]) {
+        assert!(got.abs_diff(want) <= 4, "inset {inset:?}");
+    }
 }

@@ -6,9 +6,10 @@
 //! The global stage (phash, PDQ) decides first; a frame it leaves unknown
 //! goes to the local stage ([`local`]).
 
+mod global;
 mod local;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,16 +17,17 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use image::GrayImage;
+use image::{DynamicImage, GrayImage};
 
-use crate::attribute::{self, Candidate, Thresholds, View};
-use crate::fingerprint::{Fingerprint, Fingerprinter, MIRROR_VARIANT, Variants, pillow};
+use crate::attribute::{self, Candidate, Thresholds, View as AttrView};
+use crate::fingerprint::{Fingerprint, Fingerprinter, Variants, pillow};
+use crate::index::IndexError;
 use crate::index::WORKING_DECODE;
 use crate::index::catalog::Catalog;
 use crate::index::schema::RefRecord;
 use crate::local::{FeatureExtractor, QueryFeatures, reference};
 use crate::progress::{Progress, interrupted};
-use crate::search::{Hit, distance};
+use crate::sheet;
 use crate::source;
 
 /// How to query.
@@ -95,6 +97,9 @@ pub struct FrameResult {
     /// The local stage's best reference, when the stage ran and verified
     /// one (for a local match, the reference that decided it).
     pub local: Option<LocalResult>,
+    /// For a frame found pasted on a page: its box `[x0, y0, x1, y1)` in
+    /// full-size pixels, when the match came from it.
+    pub inset: Option<[u32; 4]>,
     /// Best candidates, best first (the first one decides a match).
     pub candidates: Vec<Listed>,
     /// The frame's fingerprint, when it could be decoded.
@@ -128,12 +133,32 @@ pub struct Summary {
 pub struct Hashed {
     /// sha256 of the file.
     pub sha256: String,
+    /// The frame as a whole.
+    pub view: View,
+    /// A frame found pasted on the frame's page ([`sheet::find_inset`]):
+    /// its box in full-size pixels, and its hashes.
+    pub inset: Option<([u32; 4], View)>,
+}
+
+/// What the stages need of one image (a frame, or the inset of a page).
+pub struct View {
     /// Global fingerprint.
     pub fingerprint: Fingerprint,
     /// Mirrored and dihedral variants.
     pub variants: Variants,
     /// Grey pixels for the local stage.
     pub grey: GrayImage,
+}
+
+impl View {
+    fn of(fp: &mut Fingerprinter, img: &DynamicImage, width: u32, height: u32) -> View {
+        let (fingerprint, variants) = fp.fingerprint_query(img, width, height);
+        View {
+            fingerprint,
+            variants,
+            grey: pillow::to_luma8(img),
+        }
+    }
 }
 
 /// Per-thread state of a query run.
@@ -198,12 +223,19 @@ pub fn run(
 fn hash_frame(fp: &mut Fingerprinter, path: &Path) -> Result<Hashed, String> {
     let loaded = source::load(path, WORKING_DECODE).map_err(|e| e.to_string())?;
     let d = &loaded.decoded;
-    let (fingerprint, variants) = fp.fingerprint_query(&d.image, d.width, d.height);
+    let view = View::of(fp, &d.image, d.width, d.height);
+    // Inset boxes are reported in full-size pixels.
+    let f = d.width as f32 / d.image.width().max(1) as f32;
+    let inset = sheet::find_inset(&d.image).map(|b| {
+        let crop = d.image.crop_imm(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+        let full = b.map(|v| (v as f32 * f).round() as u32);
+        let v = View::of(fp, &crop, full[2] - full[0], full[3] - full[1]);
+        (full, v)
+    });
     Ok(Hashed {
         sha256: loaded.sha256,
-        fingerprint,
-        variants,
-        grey: pillow::to_luma8(&d.image),
+        view,
+        inset,
     })
 }
 
@@ -224,6 +256,7 @@ pub fn attribute_frame(
         confidence: 0.0,
         stage: None,
         local: None,
+        inset: None,
         candidates: Vec::new(),
         fingerprint: None,
         error: None,
@@ -235,140 +268,86 @@ pub fn attribute_frame(
             return result;
         }
     };
-    let (fp, variants) = (hashed.fingerprint, &hashed.variants);
-    result.sha256 = Some(hashed.sha256);
-    result.fingerprint = Some(fp);
-    if fp.pdq_quality.unwrap_or(0) < opts.thresholds.min_quality {
+    result.sha256 = Some(hashed.sha256.clone());
+    result.fingerprint = Some(hashed.view.fingerprint);
+    if hashed.view.fingerprint.pdq_quality.unwrap_or(0) < opts.thresholds.min_quality {
         result.verdict = Verdict::LowQuality;
         return result;
     }
-    let mut cands = candidates(catalog, &fp, variants, &opts.thresholds);
-    attribute::rank(&mut cands);
-    cands.truncate(opts.top.max(1));
-    let mut listed = Vec::with_capacity(cands.len());
-    for c in cands {
-        match catalog.record(c.id) {
-            Ok(record) => listed.push(Listed {
-                candidate: c,
-                record,
-            }),
-            Err(e) => {
-                result.error = Some(e.to_string());
-                return result;
-            }
+    match decide(catalog, &hashed, opts, fx, &mut result) {
+        Ok(()) => result,
+        Err(e) => {
+            result.verdict = Verdict::Error;
+            result.error = Some(e.to_string());
+            result
         }
     }
-    // Equal scores: the smaller path first, so output never depends on
-    // segment layout.
-    listed.sort_by(|a, b| {
-        a.candidate
-            .score
-            .total_cmp(&b.candidate.score)
-            .then_with(|| a.record.path.cmp(&b.record.path))
-    });
-    result.verdict = match listed.first() {
-        Some(best) if best.candidate.is_match() => {
-            result.confidence = attribute::confidence(best.candidate.score);
-            result.stage = Some(Stage::Global);
-            Verdict::Match
-        }
-        _ => Verdict::Unknown,
-    };
-    result.candidates = listed;
-    if result.verdict == Verdict::Unknown && opts.local_candidates > 0 {
-        let q = QueryFeatures::of_query(fx, &hashed.grey);
-        match local::best(catalog, &q, opts.local_candidates) {
-            Ok(found) => result.local = found,
-            Err(e) => {
-                result.verdict = Verdict::Error;
-                result.error = Some(e.to_string());
-                return result;
-            }
-        }
-        if let Some(l) = result
-            .local
-            .as_ref()
-            .filter(|l| l.evidence.is_match(&opts.thresholds))
-        {
-            result.verdict = Verdict::Match;
-            result.stage = Some(Stage::Local);
-            result.confidence = attribute::local_confidence(l.evidence.score, &opts.thresholds);
-            // The deciding reference leads the candidate list.
-            result.candidates.retain(|c| c.candidate.id != l.id);
-            let mut c = candidate(catalog, l.id, &fp, variants, &opts.thresholds);
-            if l.evidence.mirrored {
-                c.view = View::Mirrored;
-            }
-            result.candidates.insert(
-                0,
-                Listed {
-                    candidate: c,
-                    record: l.record.clone(),
-                },
-            );
-            result.candidates.truncate(opts.top.max(1));
-        }
-    }
-    result
 }
 
-fn candidates(catalog: &Catalog, fp: &Fingerprint, v: &Variants, t: &Thresholds) -> Vec<Candidate> {
-    let mut ids = BTreeSet::new();
-    let mut hits: Vec<Hit> = Vec::new();
-    let phash = fp.phash.unwrap_or(0);
-    for q in [phash, v.phash_mirror] {
-        catalog.phash.search(&[q], t.list_phash, &mut hits);
-        ids.extend(hits.iter().map(|h| h.id));
-    }
-    let pdq = [v.pdq_dihedral[0], v.pdq_dihedral[MIRROR_VARIANT]];
-    for q in pdq {
-        catalog.pdq.search(&q.0, t.list_pdq, &mut hits);
-        ids.extend(hits.iter().map(|h| h.id));
-    }
-    ids.into_iter()
-        .map(|id| candidate(catalog, id, fp, v, t))
-        .collect()
-}
-
-/// The global distances of reference `id` to the frame, best view.
-fn candidate(
+/// The global stage on the frame, then on a frame found pasted on it, then
+/// the local stage on both; the first match wins.
+fn decide(
     catalog: &Catalog,
-    id: u32,
-    fp: &Fingerprint,
-    v: &Variants,
-    t: &Thresholds,
-) -> Candidate {
-    let phash = fp.phash.unwrap_or(0);
-    let pdq = [v.pdq_dihedral[0], v.pdq_dihedral[MIRROR_VARIANT]];
-    let r_ph = catalog.phash.hash(id).map_or(0, |h| h[0]);
-    let r_pdq = catalog.pdq.hash(id).copied().unwrap_or_default();
-    let views = [
-        (
-            View::Original,
-            (phash ^ r_ph).count_ones(),
-            distance(&pdq[0].0, &r_pdq),
-        ),
-        (
-            View::Mirrored,
-            (v.phash_mirror ^ r_ph).count_ones(),
-            distance(&pdq[1].0, &r_pdq),
-        ),
-    ];
-    views
-        .into_iter()
-        .map(|(view, dp, dq)| Candidate {
-            id,
-            phash_distance: dp,
-            pdq_distance: dq,
-            view,
-            score: Candidate::score_of(dp, dq, t),
-        })
-        .min_by(|a, b| a.score.total_cmp(&b.score))
-        .unwrap_or(Candidate {
-            id,
-            phash_distance: 64,
-            pdq_distance: 256,
-            view: View::Original,
-            score: f32::MAX,
-        })
+    hashed: &Hashed,
+    opts: &QueryOptions,
+    fx: &mut FeatureExtractor,
+    result: &mut FrameResult,
+) -> Result<(), IndexError> {
+    let t = &opts.thresholds;
+    result.verdict = Verdict::Unknown;
+    let views = std::iter::once((&hashed.view, None))
+        .chain(hashed.inset.as_ref().map(|(b, v)| (v, Some(*b))));
+    for (view, inset) in views.clone() {
+        let listed = global::listed(catalog, &view.fingerprint, &view.variants, t, opts.top)?;
+        let matched = listed.first().is_some_and(|b| b.candidate.is_match());
+        if matched || inset.is_none() {
+            result.candidates = listed;
+        }
+        if matched {
+            result.confidence = attribute::confidence(result.candidates[0].candidate.score);
+            result.stage = Some(Stage::Global);
+            result.verdict = Verdict::Match;
+            result.inset = inset;
+            return Ok(());
+        }
+    }
+    if opts.local_candidates == 0 {
+        return Ok(());
+    }
+    let mut best: Option<(LocalResult, &View, Option<[u32; 4]>)> = None;
+    for (view, inset) in views {
+        let q = QueryFeatures::of_query(fx, &view.grey);
+        if let Some(found) = local::best(catalog, &q, opts.local_candidates)?
+            && best
+                .as_ref()
+                .is_none_or(|b| found.evidence.score > b.0.evidence.score)
+        {
+            best = Some((found, view, inset));
+        }
+    }
+    let Some((found, view, inset)) = best else {
+        return Ok(());
+    };
+    if found.evidence.is_match(t) {
+        result.verdict = Verdict::Match;
+        result.stage = Some(Stage::Local);
+        result.confidence = attribute::local_confidence(found.evidence.score, t);
+        result.inset = inset;
+        // The deciding reference leads the candidate list.
+        result.candidates.retain(|c| c.candidate.id != found.id);
+        let mut c = global::candidate(catalog, found.id, &view.fingerprint, &view.variants, t);
+        if found.evidence.mirrored {
+            c.view = AttrView::Mirrored;
+        }
+        result.candidates.insert(
+            0,
+            Listed {
+                candidate: c,
+                record: found.record.clone(),
+            },
+        );
+        result.candidates.truncate(opts.top.max(1));
+    }
+    result.local = Some(found);
+    Ok(())
 }

@@ -17,6 +17,7 @@ struct Frame<'a> {
     timecode: Option<&'a str>,
     confidence: f32,
     evidence: Option<Evidence<'a>>,
+    inset: Option<[u32; 4]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     local_best: Option<LocalBest<'a>>,
     pdq_quality: Option<u8>,
@@ -82,6 +83,7 @@ pub(super) fn frame(out: &mut dyn Write, r: &FrameResult) -> io::Result<()> {
                 .filter(|_| r.stage == Some(Stage::Local))
                 .map(|l| &l.evidence),
         }),
+        inset: r.inset,
         local_best: r
             .local
             .as_ref()

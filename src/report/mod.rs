@@ -15,6 +15,8 @@
 //!                         "mirrored", "region": [x0, y0, x1, y1], "edge_recall",
 //!                         "edge_precision", "ref_edges", "cells", "photometric",
 //!                         "score"} (local matches only)} | null,
+//!  "inset": [x0, y0, x1, y1] | null (the frame was found pasted on a page, in
+//!            these full-size pixels, and attributed from there),
 //!  "local_best": {"series", "episode", "reference", ...the "local" keys} (frames
 //!                left unknown whose local stage verified a still; absent otherwise),
 //!  "pdq_quality": 0-100 | null,

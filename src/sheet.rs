@@ -1,0 +1,127 @@
+//! Finds a frame pasted on a page: a retake sheet, a PDF export, a chat
+//! screenshot on a white background.
+//!
+//! Studios send corrections as a frame pasted onto white paper with notes
+//! around (and over) it. Every hash and every dense check of the whole page
+//! compares mostly paper; the frame itself is a dense rectangle of
+//! non-paper pixels, while the notes around it are sparse strokes and
+//! text. This module looks for that rectangle from row and column
+//! profiles of a "not paper" mask, and only answers when the outside is
+//! mostly paper, so an ordinary frame is never cut.
+
+use image::{DynamicImage, GenericImageView};
+
+/// A pixel is paper when all its channels are at least this bright.
+const PAPER_LEVEL: u8 = 232;
+/// Rows (columns) of the frame hold at least this share of non-paper pixels.
+const DENSE: f32 = 0.75;
+/// The inset must cover between these shares of the page area.
+const AREA_RANGE: (f32, f32) = (0.06, 0.85);
+/// At least this share of the page outside the inset must be paper.
+const OUTSIDE_PAPER: f32 = 0.7;
+/// Smallest inset side in pixels of the decoded image.
+const MIN_SIDE: u32 = 32;
+
+/// The bounding box `[x0, y0, x1, y1)` of a frame pasted on a page, in
+/// pixels of `img`, or `None` when `img` does not look like a page.
+pub fn find_inset(img: &DynamicImage) -> Option<[u32; 4]> {
+    let (w, h) = img.dimensions();
+    if w < 2 * MIN_SIDE || h < 2 * MIN_SIDE {
+        return None;
+    }
+    let rgb = img.to_rgb8();
+    let ink: Vec<bool> = rgb
+        .pixels()
+        .map(|p| p.0.iter().any(|&c| c < PAPER_LEVEL))
+        .collect();
+    let at = |x: u32, y: u32| ink[(y * w + x) as usize];
+    // Rows where the frame spans a good share of the page, then columns
+    // dense within those rows, then rows again within those columns.
+    let rows = longest_run(h, |y| {
+        (0..w).filter(|&x| at(x, y)).count() as f32 / w as f32 >= 0.3
+    })?;
+    let cols = longest_run(w, |x| {
+        let n = (rows.0..rows.1).filter(|&y| at(x, y)).count();
+        n as f32 / (rows.1 - rows.0) as f32 >= DENSE
+    })?;
+    let rows = longest_run(h, |y| {
+        let n = (cols.0..cols.1).filter(|&x| at(x, y)).count();
+        n as f32 / (cols.1 - cols.0) as f32 >= DENSE
+    })?;
+    let (bw, bh) = (cols.1 - cols.0, rows.1 - rows.0);
+    let area = (bw * bh) as f32 / (w * h) as f32;
+    if bw < MIN_SIDE || bh < MIN_SIDE || !(AREA_RANGE.0..=AREA_RANGE.1).contains(&area) {
+        return None;
+    }
+    let inside = |x: u32, y: u32| (cols.0..cols.1).contains(&x) && (rows.0..rows.1).contains(&y);
+    let (mut outside, mut paper) = (0usize, 0usize);
+    for y in 0..h {
+        for x in 0..w {
+            if !inside(x, y) {
+                outside += 1;
+                paper += usize::from(!at(x, y));
+            }
+        }
+    }
+    (paper as f32 >= OUTSIDE_PAPER * outside as f32).then_some([cols.0, rows.0, cols.1, rows.1])
+}
+
+/// The longest run `[a, b)` of `0..n` where `pred` holds (first on ties).
+fn longest_run(n: u32, pred: impl Fn(u32) -> bool) -> Option<(u32, u32)> {
+    let (mut best, mut start) = (None::<(u32, u32)>, None);
+    for i in 0..=n {
+        let on = i < n && pred(i);
+        match (on, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                if best.is_none_or(|(a, b)| i - s > b - a) {
+                    best = Some((s, i));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::Series;
+    use image::{Rgb, RgbImage};
+
+    fn page_with(frame: &RgbImage, at: (u32, u32)) -> RgbImage {
+        let mut page = RgbImage::from_pixel(800, 600, Rgb([252, 252, 252]));
+        image::imageops::overlay(&mut page, frame, at.0 as i64, at.1 as i64);
+        // Notes: a text-like box and a pen stroke on the paper.
+        for x in 40..240 {
+            for y in [60, 61, 70, 71, 80, 81] {
+                page.put_pixel(x, y, Rgb([200, 30, 30]));
+            }
+        }
+        for t in 0..300 {
+            page.put_pixel(500 + t / 2, 40 + t / 3, Rgb([30, 30, 200]));
+        }
+        page
+    }
+
+    #[test]
+    fn finds_the_frame_on_a_sheet_with_notes() {
+        let frame = Series::new(3).frame(2.0, 360, 202);
+        let page = page_with(&frame, (300, 250));
+        let found = find_inset(&DynamicImage::ImageRgb8(page)).expect("inset");
+        let want = [300, 250, 660, 452];
+        for (g, w) in found.iter().zip(want) {
+            assert!(g.abs_diff(w) <= 3, "found {found:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn an_ordinary_frame_is_not_a_page() {
+        let frame = Series::new(4).frame(1.0, 640, 360);
+        assert_eq!(find_inset(&DynamicImage::ImageRgb8(frame)), None);
+        let blank = RgbImage::from_pixel(640, 360, Rgb([255, 255, 255]));
+        assert_eq!(find_inset(&DynamicImage::ImageRgb8(blank)), None);
+    }
+}
