@@ -220,7 +220,8 @@ pub fn run(
     Ok(summary)
 }
 
-fn hash_frame(fp: &mut Fingerprinter, path: &Path) -> Result<Hashed, String> {
+/// Decodes and hashes one frame file (the work before any search).
+pub fn hash_frame(fp: &mut Fingerprinter, path: &Path) -> Result<Hashed, String> {
     let loaded = source::load(path, WORKING_DECODE).map_err(|e| e.to_string())?;
     let d = &loaded.decoded;
     let view = View::of(fp, &d.image, d.width, d.height);
