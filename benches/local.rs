@@ -60,7 +60,8 @@ fn generate(dir: &Path) -> (PathBuf, PathBuf) {
         std::fs::create_dir_all(&ep).expect("refs folder");
         for k in 0..10 {
             let img = series.frame(k as f32 * 4.0, 640, 360);
-            img.save(ep.join(format!("{k:03}.png"))).expect("write still");
+            img.save(ep.join(format!("{k:03}.png")))
+                .expect("write still");
         }
     }
     for (i, category) in Category::ALL.iter().enumerate() {

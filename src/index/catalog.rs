@@ -10,15 +10,33 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::BooleanQuery;
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::schema::{self, Fields, PDQ_FIELDS, RefRecord};
 use super::{IndexError, check_settings};
 use crate::local::reference::word_term;
 use crate::search::HammingIndex;
+
+/// A still on the local stage's shortlist.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shortlisted {
+    /// Reference id.
+    pub id: u32,
+    /// Summed idf of the visual words shared with the frame as it is and
+    /// with its mirror image.
+    pub scores: [f32; 2],
+    /// Whether the still is among the top k of each view.
+    pub retrieved: [bool; 2],
+}
+
+impl Shortlisted {
+    /// The better of the two views' scores.
+    pub fn best(&self) -> f32 {
+        self.scores[0].max(self.scores[1])
+    }
+}
 
 /// An opened reference index, ready for search.
 pub struct Catalog {
@@ -35,6 +53,9 @@ pub struct Catalog {
 }
 
 const OPEN_ATTEMPTS: usize = 20;
+/// BM25's usual saturation and length-normalisation constants.
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
 
 impl Catalog {
     /// Opens the index at `path` (its last commit).
@@ -124,29 +145,118 @@ impl Catalog {
         Ok(self.fields.from_doc(&doc))
     }
 
-    /// The `k` stills sharing the most (idf-weighted) visual words with
-    /// `words`, best first, with their retrieval scores: the local stage's
+    /// The `k` stills sharing the most idf-weighted visual words with
+    /// each of `views` (a frame and its mirror image), best first, with
+    /// their best score and which views retrieved them: the local stage's
     /// shortlist.
-    pub fn similar(&self, words: &[u32], k: usize) -> Result<Vec<(u32, f32)>, IndexError> {
-        if words.is_empty() || k == 0 {
-            return Ok(Vec::new());
-        }
-        let terms = words
+    ///
+    /// Scores are BM25 (every word occurs once per still), summed straight
+    /// from the postings lists (one lookup per
+    /// distinct word, one accumulator per segment) rather than through a
+    /// `BooleanQuery` of thousands of `TermQuery`s, whose per-term weights
+    /// and scorers cost more than the postings themselves.
+    pub fn similar(&self, views: [&[u32]; 2], k: usize) -> Result<Vec<Shortlisted>, IndexError> {
+        let err = |e: tantivy::TantivyError| IndexError::tantivy(&self.path, e);
+        let io = |e: std::io::Error| IndexError::tantivy(&self.path, e.into());
+        let total = self.addrs.len().max(1) as f32;
+        // Each distinct word once, with the views it belongs to.
+        let mut words: Vec<(u32, u8)> = views[0]
             .iter()
-            .map(|&w| Term::from_field_text(self.fields.words, &word_term(w)))
+            .map(|&w| (w, 1))
+            .chain(views[1].iter().map(|&w| (w, 2)))
             .collect();
-        let query = BooleanQuery::new_multiterms_query(terms);
-        let top = self
-            .searcher
-            .search(&query, &TopDocs::with_limit(k).order_by_score())
-            .map_err(|e| IndexError::tantivy(&self.path, e))?;
-        // `addrs` is in (segment, doc) order, so a binary search finds ids.
-        Ok(top
+        words.sort_unstable();
+        words.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 |= b.1;
+            }
+            same
+        });
+        // Term infos per segment, and document frequencies over all of
+        // them (idf must not depend on how the index is split in segments).
+        let segments = self.searcher.segment_readers();
+        let mut df = vec![0u32; words.len()];
+        let mut infos = Vec::with_capacity(segments.len());
+        for segment in segments {
+            let inverted = segment.inverted_index(self.fields.words).map_err(err)?;
+            let mut found = Vec::with_capacity(words.len());
+            for (i, &(w, _)) in words.iter().enumerate() {
+                let term = Term::from_field_text(self.fields.words, &word_term(w));
+                let info = inverted.get_term_info(&term).map_err(io)?;
+                df[i] += info.as_ref().map_or(0, |t| t.doc_freq);
+                found.push(info);
+            }
+            infos.push((inverted, found));
+        }
+        let tokens: u64 = infos.iter().map(|(inv, _)| inv.total_num_tokens()).sum();
+        let mut top: Vec<Shortlisted> = Vec::new();
+        for (ord, (segment, (inverted, found))) in segments.iter().zip(&infos).enumerate() {
+            let mut acc = vec![[0f32; 2]; segment.max_doc() as usize];
+            for ((&(_, views), info), &n) in words.iter().zip(found).zip(&df) {
+                let Some(info) = info else {
+                    continue;
+                };
+                let n = n as f32;
+                let idf = (1.0 + (total - n + 0.5) / (n + 0.5)).ln();
+                let mut block = inverted
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
+                    .map_err(io)?;
+                while !block.docs().is_empty() {
+                    for &d in block.docs() {
+                        let a = &mut acc[d as usize];
+                        if views & 1 != 0 {
+                            a[0] += idf;
+                        }
+                        if views & 2 != 0 {
+                            a[1] += idf;
+                        }
+                    }
+                    block.advance();
+                }
+            }
+            // BM25 with term frequency 1: a per-document length factor, so
+            // busy stills with many words do not collect chance matches.
+            let norms = segment
+                .get_fieldnorms_reader(self.fields.words)
+                .map_err(err)?;
+            let avg = tokens as f32 / total;
+            for doc in segment.doc_ids_alive() {
+                let len = norms.fieldnorm(doc) as f32 / avg.max(1.0);
+                let f = (BM25_K1 + 1.0) / (1.0 + BM25_K1 * (1.0 - BM25_B + BM25_B * len));
+                let [straight, mirrored] = acc[doc as usize].map(|v| v * f);
+                if straight <= 0.0 && mirrored <= 0.0 {
+                    continue;
+                }
+                if let Ok(id) = self.addrs.binary_search(&DocAddress::new(ord as u32, doc)) {
+                    top.push(Shortlisted {
+                        id: id as u32,
+                        scores: [straight, mirrored],
+                        retrieved: [false; 2],
+                    });
+                }
+            }
+        }
+        // Each view's own top k, then the union ranked by its better view.
+        for v in 0..2 {
+            let mut order: Vec<usize> =
+                (0..top.len()).filter(|&i| top[i].scores[v] > 0.0).collect();
+            order.sort_by(|&a, &b| {
+                top[b].scores[v]
+                    .total_cmp(&top[a].scores[v])
+                    .then(top[a].id.cmp(&top[b].id))
+            });
+            order
+                .iter()
+                .take(k)
+                .for_each(|&i| top[i].retrieved[v] = true);
+        }
+        let mut out: Vec<Shortlisted> = top
             .into_iter()
-            .filter_map(|(score, addr)| {
-                let id = self.addrs.binary_search(&addr).ok()?;
-                Some((id as u32, score))
-            })
-            .collect())
+            .filter(|t| t.retrieved[0] || t.retrieved[1])
+            .collect();
+        out.sort_by(|a, b| b.best().total_cmp(&a.best()).then(a.id.cmp(&b.id)));
+        out.truncate(k);
+        Ok(out)
     }
 }

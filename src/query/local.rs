@@ -8,7 +8,7 @@
 
 use crate::attribute::LocalEvidence;
 use crate::index::IndexError;
-use crate::index::catalog::Catalog;
+use crate::index::catalog::{Catalog, Shortlisted};
 use crate::index::schema::RefRecord;
 use crate::local::{LocalFeatures, QueryFeatures, agreement, verify_view};
 
@@ -31,24 +31,10 @@ pub(crate) fn best(
     q: &QueryFeatures,
     k: usize,
 ) -> Result<Option<LocalResult>, IndexError> {
-    // id -> (best retrieval score, retrieved straight, retrieved mirrored)
-    let mut shortlist: std::collections::BTreeMap<u32, (f32, bool, bool)> = Default::default();
-    for (mirrored, words) in [(false, &q.words), (true, &q.mirrored_words)] {
-        for (id, score) in catalog.similar(words, k)? {
-            let e = shortlist.entry(id).or_insert((score, false, false));
-            e.0 = e.0.max(score);
-            if mirrored {
-                e.2 = true;
-            } else {
-                e.1 = true;
-            }
-        }
-    }
-    let mut order: Vec<(u32, (f32, bool, bool))> = shortlist.into_iter().collect();
-    order.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    order.truncate(k);
+    let shortlist = catalog.similar([&q.words, &q.mirrored_words], k)?;
     let mut best: Option<LocalResult> = None;
-    for (id, (_, straight, flipped)) in order {
+    for Shortlisted { id, retrieved, .. } in shortlist {
+        let [straight, flipped] = retrieved;
         let record = catalog.record(id)?;
         let Some(features) = record
             .local
