@@ -169,18 +169,30 @@ impl FeatureExtractor {
                 if bright < 2 && dark < 2 {
                     continue;
                 }
-                let (mut bm, mut dm, mut sum) = (0u32, 0u32, 0u16);
+                // A 9-pixel arc holds at least 4 of the 8 even circle points.
+                let (mut be, mut de) = (0u8, 0u8);
+                for &o in offs.iter().step_by(2) {
+                    let d = img[i.wrapping_add_signed(o)] as i16 - c;
+                    be += (d > t) as u8;
+                    de += (d < -t) as u8;
+                }
+                if be < 4 && de < 4 {
+                    continue;
+                }
+                let (mut bm, mut dm) = (0u32, 0u32);
                 for (k, &o) in offs.iter().enumerate() {
                     let d = img[i.wrapping_add_signed(o)] as i16 - c;
-                    if d > t {
-                        bm |= 1 << k;
-                        sum += (d - t) as u16;
-                    } else if d < -t {
-                        dm |= 1 << k;
-                        sum += (-d - t) as u16;
-                    }
+                    bm |= ((d > t) as u32) << k;
+                    dm |= ((d < -t) as u32) << k;
                 }
                 if has_arc(bm) || has_arc(dm) {
+                    let sum: u16 = offs
+                        .iter()
+                        .map(|&o| {
+                            let d = img[i.wrapping_add_signed(o)] as i16 - c;
+                            (d.abs() - t).max(0) as u16
+                        })
+                        .sum();
                     score[i] = sum.max(1);
                 }
             }
@@ -260,15 +272,20 @@ fn harris(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
 
 /// Dominant orientation from the intensity centroid of a radius-15 disc.
 fn centroid_angle(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
-    let (mut mx, mut my) = (0i64, 0i64);
+    // i32 is enough (|sum| < 31 * 255 * 709) and lets the row loop vectorise.
+    let (mut mx, mut my) = (0i32, 0i32);
     for dy in -15i32..=15 {
         let half = ((225 - dy * dy) as f32).sqrt() as i32;
         let row = (y + dy) as usize * w;
-        for dx in -half..=half {
-            let v = img[row + (x + dx) as usize] as i64;
-            mx += dx as i64 * v;
-            my += dy as i64 * v;
+        let start = row + (x - half) as usize;
+        let pixels = &img[start..=start + 2 * half as usize];
+        let (mut sum, mut moment) = (0i32, 0i32);
+        for (dx, &v) in (-half..=half).zip(pixels) {
+            sum += v as i32;
+            moment += dx * v as i32;
         }
+        mx += moment;
+        my += dy * sum;
     }
     (my as f32)
         .atan2(mx as f32)
