@@ -52,6 +52,31 @@ pub struct Agreement {
     pub photometric: f32,
 }
 
+/// A query's grey working image with its integral image, computed once and
+/// shared by the agreement checks of all its candidates.
+pub struct QueryImage {
+    /// The grey working image.
+    pub image: GrayImage,
+    integral: Vec<u32>,
+}
+
+impl QueryImage {
+    /// Wraps `image`, computing its integral image.
+    pub fn new(image: GrayImage) -> QueryImage {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let iw = w + 1;
+        let mut integral = vec![0u32; iw * (h + 1)];
+        for y in 0..h {
+            let mut row = 0u32;
+            for x in 0..w {
+                row += image.as_raw()[y * w + x] as u32;
+                integral[(y + 1) * iw + x + 1] = integral[y * iw + x + 1] + row;
+            }
+        }
+        QueryImage { image, integral }
+    }
+}
+
 /// A reference thumbnail: grey, long side [`THUMB_LONG_SIDE`].
 pub fn thumbnail(working: &GrayImage) -> GrayImage {
     let long = working.width().max(working.height()).max(1);
@@ -67,7 +92,7 @@ pub fn thumbnail(working: &GrayImage) -> GrayImage {
 /// the reference thumbnail `thumb` of a reference whose working image was
 /// `ref_size`, under the similarity found by verification.
 pub fn agreement(
-    query: &GrayImage,
+    query: &QueryImage,
     thumb: &GrayImage,
     ref_size: (u32, u32),
     v: &Verification,
@@ -159,21 +184,13 @@ struct Warped {
 /// Box-filtered samples of `query` at every thumbnail pixel, mapped back
 /// through the inverse similarity (and mirror).
 fn warp_query(
-    query: &GrayImage,
+    query: &QueryImage,
     (tw, th): (usize, usize),
     ref_size: (u32, u32),
     v: &Verification,
 ) -> Warped {
-    let (qw, qh) = (query.width() as usize, query.height() as usize);
-    let iw = qw + 1;
-    let mut ii = vec![0u32; iw * (qh + 1)];
-    for y in 0..qh {
-        let mut row = 0u32;
-        for x in 0..qw {
-            row += query.as_raw()[y * qw + x] as u32;
-            ii[(y + 1) * iw + x + 1] = ii[y * iw + x + 1] + row;
-        }
-    }
+    let (qw, qh) = (query.image.width() as usize, query.image.height() as usize);
+    let (iw, ii) = (qw + 1, &query.integral);
     // Thumbnail pixel -> reference working pixel -> query pixel.
     let f = tw as f32 / ref_size.0 as f32;
     let (s, c) = v.rotation_deg.to_radians().sin_cos();

@@ -17,7 +17,7 @@ mod similarity;
 mod tests;
 pub mod verify;
 
-pub use agreement::{Agreement, agreement, thumbnail};
+pub use agreement::{Agreement, QueryImage, agreement, thumbnail};
 pub use features::{ExtractorParams, FeatureExtractor};
 pub use reference::{LocalFeatures, QueryFeatures};
 pub use verify::{Verification, verify, verify_view};
@@ -71,7 +71,7 @@ const XY_UNIT: f32 = 16.0;
 /// is smaller than the still it came from and the pyramid only goes down.
 pub const REF_LONG_SIDE: u32 = 640;
 /// See [`REF_LONG_SIDE`].
-pub const QUERY_LONG_SIDE: u32 = 800;
+pub const QUERY_LONG_SIDE: u32 = 640;
 
 /// Resizes `grey` for extraction: scale `min(max_up, target / long side)`.
 pub fn working_image(grey: &GrayImage, target: u32, max_up: f32) -> GrayImage {

@@ -11,6 +11,7 @@
 
 use image::GrayImage;
 
+use super::agreement::QueryImage;
 use super::features::{ExtractorParams, FeatureExtractor};
 use super::{Keypoint, LocalError, QUERY_LONG_SIDE, REF_LONG_SIDE, from_bytes, to_bytes};
 use super::{agreement, mirror, visual_words};
@@ -107,7 +108,7 @@ impl LocalFeatures {
 /// A query frame prepared for the local stage.
 pub struct QueryFeatures {
     /// The grey working image (the agreement check samples it).
-    pub working: GrayImage,
+    pub working: QueryImage,
     /// Keypoints in working-image pixels.
     pub keypoints: Vec<Keypoint>,
     /// The keypoints of the mirrored frame ([`mirror`]).
@@ -127,7 +128,7 @@ impl QueryFeatures {
         QueryFeatures {
             words: words_of(&keypoints),
             mirrored_words: words_of(&mirrored),
-            working,
+            working: QueryImage::new(working),
             keypoints,
             mirrored,
         }

@@ -226,14 +226,24 @@ fn agreement_separates_the_same_picture_from_a_shared_patch() {
     // The same picture, cropped: its covered area agrees everywhere.
     let crop = image::imageops::crop_imm(&reference, 100, 60, 400, 250).to_image();
     let v = check(&crop, &reference);
-    let same = agreement(&crop, &thumb, reference.dimensions(), &v);
+    let same = agreement(
+        &QueryImage::new(crop.clone()),
+        &thumb,
+        reference.dimensions(),
+        &v,
+    );
     assert!(same.recall > 0.8 && same.photometric > 0.8, "{same:?}");
     // Another picture sharing only one pasted patch of the reference.
     let mut other = scene(2);
     let patch = image::imageops::crop_imm(&reference, 200, 100, 200, 150).to_image();
     image::imageops::replace(&mut other, &patch, 220, 110);
     let v = check(&other, &reference);
-    let shared = agreement(&other, &thumb, reference.dimensions(), &v);
+    let shared = agreement(
+        &QueryImage::new(other.clone()),
+        &thumb,
+        reference.dimensions(),
+        &v,
+    );
     assert!(
         shared.recall < same.recall - 0.2 && shared.photometric < same.photometric - 0.2,
         "same {same:?} shared {shared:?}"

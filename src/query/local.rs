@@ -23,13 +23,16 @@ pub struct LocalResult {
     pub evidence: LocalEvidence,
 }
 
-/// Verifies the `k` stills of the shortlist against `q`; the best by score,
-/// ties broken by path. Stills without local features (imported records)
-/// are skipped.
+/// Verifies the `k` stills of the shortlist against `q`, in retrieval
+/// order; the best by score, ties broken by path. Stops early at a still
+/// scoring `stop_at` or more (beyond doubt: the rest cannot change the
+/// verdict, only which neighbouring still is named). Stills without local
+/// features (imported records) are skipped.
 pub(crate) fn best(
     catalog: &Catalog,
     q: &QueryFeatures,
     k: usize,
+    stop_at: f32,
 ) -> Result<Option<LocalResult>, IndexError> {
     let shortlist = catalog.similar([&q.words, &q.mirrored_words], k)?;
     let mut best: Option<LocalResult> = None;
@@ -43,7 +46,7 @@ pub(crate) fn best(
         else {
             continue;
         };
-        let size = q.working.dimensions();
+        let size = q.working.image.dimensions();
         let view = |mirrored: bool| {
             let kps = if mirrored { &q.mirrored } else { &q.keypoints };
             verify_view(kps, size, &features.keypoints, features.size, mirrored)
@@ -70,6 +73,9 @@ pub(crate) fn best(
                 record,
                 evidence,
             });
+        }
+        if evidence.score >= stop_at {
+            break;
         }
     }
     Ok(best)

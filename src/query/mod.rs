@@ -43,6 +43,10 @@ pub struct QueryOptions {
 
 pub use self::local::LocalResult;
 
+/// The local stage stops verifying a frame's shortlist at a still scoring
+/// this much over the match threshold (confidence 0.98).
+const EARLY_STOP_MARGIN: f32 = 4.0;
+
 /// Default [`QueryOptions::local_candidates`].
 pub const DEFAULT_LOCAL_CANDIDATES: usize = 8;
 
@@ -318,7 +322,8 @@ fn decide(
     let mut best: Option<(LocalResult, &View, Option<[u32; 4]>)> = None;
     for (view, inset) in views {
         let q = QueryFeatures::of_query(fx, &view.grey);
-        if let Some(found) = local::best(catalog, &q, opts.local_candidates)?
+        let stop_at = t.local_score + EARLY_STOP_MARGIN;
+        if let Some(found) = local::best(catalog, &q, opts.local_candidates, stop_at)?
             && best
                 .as_ref()
                 .is_none_or(|b| found.evidence.score > b.0.evidence.score)
