@@ -47,6 +47,16 @@ pub use self::local::LocalResult;
 /// this much over the match threshold (confidence 0.98).
 const EARLY_STOP_MARGIN: f32 = 4.0;
 
+/// Frames smaller than this (long side, pixels) get a longer shortlist.
+const SMALL_FRAME: u32 = 320;
+
+/// How many stills to verify for a frame of `size`: `k`, or 3k for a small
+/// frame, whose few, upscaled keypoints give less reliable visual words, so
+/// that the right still ranks lower on the shortlist.
+fn shortlist_len(k: usize, (w, h): (u32, u32)) -> usize {
+    if w.max(h) < SMALL_FRAME { 3 * k } else { k }
+}
+
 /// Default [`QueryOptions::local_candidates`].
 pub const DEFAULT_LOCAL_CANDIDATES: usize = 8;
 
@@ -323,7 +333,8 @@ fn decide(
     for (view, inset) in views {
         let q = QueryFeatures::of_query(fx, &view.grey);
         let stop_at = t.local_score + EARLY_STOP_MARGIN;
-        if let Some(found) = local::best(catalog, &q, opts.local_candidates, stop_at)?
+        let k = shortlist_len(opts.local_candidates, view.grey.dimensions());
+        if let Some(found) = local::best(catalog, &q, k, stop_at)?
             && best
                 .as_ref()
                 .is_none_or(|b| found.evidence.score > b.0.evidence.score)
