@@ -1,6 +1,6 @@
 //! The on-disk reference index: one tantivy document per reference still.
 //!
-//! [`refresh`] builds or updates it incrementally in checkpointed commits;
+//! [`refresh()`] builds or updates it incrementally in checkpointed commits;
 //! [`catalog::Catalog`] opens it for queries. The settings that made the
 //! fingerprints travel in every commit's payload, so a query never compares
 //! hashes made in different ways.

@@ -4,7 +4,7 @@
 //! flat on dumps of any size), searched, attributed, and handed to a sink
 //! in sorted-path order, so output streams while the dump is processed.
 //! The global stage (phash, PDQ) decides first; a frame it leaves unknown
-//! goes to the local stage ([`local`]).
+//! goes to the local stage (`query/local.rs`).
 
 mod global;
 mod local;
