@@ -78,3 +78,40 @@ fn shortlist_finds_the_still_and_ignores_segment_layout() {
         assert!((x.1 - y.1).abs() < 1e-3 * y.1, "{a:?} vs {b:?}");
     }
 }
+
+#[test]
+fn deep_ranks_continue_the_shortlist_and_series_are_read_per_segment() {
+    let dir = TempDir::new().unwrap();
+    write_series(&dir, "alpha", 5);
+    refresh(&dir, "idx");
+    write_series(&dir, "beta", 6);
+    write_series(&dir, "gamma", 7);
+    refresh(&dir, "idx");
+    let c = Catalog::open(&dir.path().join("idx")).unwrap();
+    let img = still(6, 18, 480, 270);
+    let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(img));
+    let mut fx = FeatureExtractor::new(reference::reference_params());
+    let words = LocalFeatures::of_reference(&mut fx, &grey).words();
+    let none: Vec<u32> = Vec::new();
+
+    let (short, deep) = c.similar_deep([&words, &none], 3, 12).unwrap();
+    assert_eq!(short, c.similar([&words, &none], 3).unwrap());
+    assert_eq!(short.len(), 3);
+    assert!(!deep.is_empty());
+    // The deep list continues the ranking: nothing in it outranks the
+    // shortlist, it is sorted, and no still is in both.
+    let last = short.last().unwrap().scores[0];
+    assert!(deep.iter().all(|s| s.scores[0] <= last), "{deep:?}");
+    assert!(deep.windows(2).all(|w| w[0].scores[0] >= w[1].scores[0]));
+    assert!(deep.iter().all(|d| short.iter().all(|s| s.id != d.id)));
+
+    // Series membership from the fast field agrees with the stored
+    // records, in both segments.
+    let ids: Vec<u32> = (0..c.len() as u32).collect();
+    let beta = c.in_series(&ids, "beta").unwrap();
+    for (&id, &is) in ids.iter().zip(&beta) {
+        assert_eq!(is, c.record(id).unwrap().meta.series == "beta", "id {id}");
+    }
+    assert_eq!(beta.iter().filter(|b| **b).count(), 4);
+    assert!(c.in_series(&ids, "delta").unwrap().iter().all(|b| !b));
+}

@@ -120,6 +120,32 @@ impl Catalog {
         })
     }
 
+    /// Which of `ids` belong to `series`, read from the series fast field
+    /// (no stored document is loaded).
+    pub fn in_series(&self, ids: &[u32], series: &str) -> Result<Vec<bool>, IndexError> {
+        let err = |e: tantivy::TantivyError| IndexError::tantivy(&self.path, e);
+        let io = |e: std::io::Error| IndexError::tantivy(&self.path, e.into());
+        let mut columns = Vec::new();
+        for segment in self.searcher.segment_readers() {
+            let column = segment.fast_fields().str("series").map_err(err)?;
+            let ord = match &column {
+                Some(c) => c.dictionary().term_ord(series.as_bytes()).map_err(io)?,
+                None => None,
+            };
+            columns.push(column.zip(ord));
+        }
+        Ok(ids
+            .iter()
+            .map(|&id| {
+                self.addrs.get(id as usize).is_some_and(|a| {
+                    columns[a.segment_ord as usize]
+                        .as_ref()
+                        .is_some_and(|(c, ord)| c.ords().first(a.doc_id) == Some(*ord))
+                })
+            })
+            .collect())
+    }
+
     /// Number of reference stills.
     pub fn len(&self) -> usize {
         self.addrs.len()
@@ -156,6 +182,20 @@ impl Catalog {
     /// `BooleanQuery` of thousands of `TermQuery`s, whose per-term weights
     /// and scorers cost more than the postings themselves.
     pub fn similar(&self, views: [&[u32]; 2], k: usize) -> Result<Vec<Shortlisted>, IndexError> {
+        Ok(self.similar_deep(views, k, k)?.0)
+    }
+
+    /// [`Catalog::similar`], plus the stills ranked below the shortlist
+    /// down to rank `depth` in either view, best first (`retrieved` then
+    /// says which views rank them within `depth`): where the local stage
+    /// looks for more stills of a series it found partial evidence for.
+    pub fn similar_deep(
+        &self,
+        views: [&[u32]; 2],
+        k: usize,
+        depth: usize,
+    ) -> Result<(Vec<Shortlisted>, Vec<Shortlisted>), IndexError> {
+        let depth = depth.max(k);
         let err = |e: tantivy::TantivyError| IndexError::tantivy(&self.path, e);
         let io = |e: std::io::Error| IndexError::tantivy(&self.path, e.into());
         let total = self.addrs.len().max(1) as f32;
@@ -237,8 +277,10 @@ impl Catalog {
                 }
             }
         }
-        // Each view's own top k, then the union ranked by its better view.
-        for v in 0..2 {
+        // Each view's own ranking; the shortlist is the union of both
+        // views' top k, ranked by its better view.
+        let mut rank = vec![[usize::MAX; 2]; top.len()];
+        for v in [0, 1] {
             let mut order: Vec<usize> =
                 (0..top.len()).filter(|&i| top[i].scores[v] > 0.0).collect();
             order.sort_by(|&a, &b| {
@@ -248,15 +290,27 @@ impl Catalog {
             });
             order
                 .iter()
-                .take(k)
-                .for_each(|&i| top[i].retrieved[v] = true);
+                .take(depth)
+                .enumerate()
+                .for_each(|(r, &i)| rank[i][v] = r);
         }
-        let mut out: Vec<Shortlisted> = top
+        let mut out: Vec<(Shortlisted, [usize; 2])> = top
             .into_iter()
-            .filter(|t| t.retrieved[0] || t.retrieved[1])
+            .zip(rank)
+            .filter(|(_, r)| r[0] < depth || r[1] < depth)
             .collect();
-        out.sort_by(|a, b| b.best().total_cmp(&a.best()).then(a.id.cmp(&b.id)));
-        out.truncate(k);
-        Ok(out)
+        out.sort_by(|a, b| b.0.best().total_cmp(&a.0.best()).then(a.0.id.cmp(&b.0.id)));
+        let (mut short, mut deep) = (Vec::new(), Vec::new());
+        for (mut s, r) in out {
+            let within = |n: usize| [r[0] < n, r[1] < n];
+            if short.len() < k && (r[0] < k || r[1] < k) {
+                s.retrieved = within(k);
+                short.push(s);
+            } else {
+                s.retrieved = within(depth);
+                deep.push(s);
+            }
+        }
+        Ok((short, deep))
     }
 }

@@ -334,7 +334,7 @@ fn decide(
         let q = QueryFeatures::of_query(fx, &view.grey);
         let stop_at = t.local_score + EARLY_STOP_MARGIN;
         let k = shortlist_len(opts.local_candidates, view.grey.dimensions());
-        if let Some(found) = local::best(catalog, &q, k, stop_at)?
+        if let Some(found) = local::best(catalog, &q, k, t.local_score, stop_at)?
             && best
                 .as_ref()
                 .is_none_or(|b| found.evidence.score > b.0.evidence.score)
