@@ -27,73 +27,101 @@ pub(crate) struct Pair {
 /// Candidate lookup: each table keys keypoints by a fixed set of
 /// `PROBE_BITS` even descriptor bits (disjoint between tables), so only
 /// keypoints sharing a key in some table are compared.
-const PROBE_TABLES: usize = 12;
+pub(crate) const PROBE_TABLES: usize = 12;
 const PROBE_BITS: usize = 7;
+/// Cartoon descriptors are far from uniform (flat paint makes many tests
+/// agree), so a few keys collect most keypoints: in a bucket holding more
+/// than [`CROWDED`] keypoints, only those that also agree on
+/// `SPLIT_BITS` more bits are compared. Buckets are sorted by the longer
+/// key, so a bucket's sub-bucket is a contiguous slice of it.
+const SPLIT_BITS: usize = 4;
+const CROWDED: usize = 24;
+const KEY_BITS: usize = PROBE_BITS + SPLIT_BITS;
 
-fn probe_bits() -> &'static [[u8; PROBE_BITS]; PROBE_TABLES] {
-    static BITS: std::sync::OnceLock<[[u8; PROBE_BITS]; PROBE_TABLES]> = std::sync::OnceLock::new();
+fn probe_bits() -> &'static [[u8; KEY_BITS]; PROBE_TABLES] {
+    static BITS: std::sync::OnceLock<[[u8; KEY_BITS]; PROBE_TABLES]> = std::sync::OnceLock::new();
     BITS.get_or_init(|| {
         let mut rng = SplitMix(0x7072_6f62_6573_0001);
         let mut even: Vec<u8> = (0..128).map(|b| 2 * b).collect();
         for i in (1..even.len()).rev() {
             even.swap(i, rng.next() as usize % (i + 1));
         }
-        std::array::from_fn(|t| std::array::from_fn(|b| even[t * PROBE_BITS + b]))
+        // The first PROBE_BITS of each table are disjoint between tables;
+        // the split bits are drawn from the even bits left over.
+        let split = &even[PROBE_TABLES * PROBE_BITS..];
+        std::array::from_fn(|t| {
+            std::array::from_fn(|b| {
+                if b < PROBE_BITS {
+                    even[t * PROBE_BITS + b]
+                } else {
+                    split[(t * SPLIT_BITS + b - PROBE_BITS) % split.len()]
+                }
+            })
+        })
     })
 }
 
+/// The table's long key: the `PROBE_BITS` bucket bits high, the split
+/// bits low.
 #[inline(always)]
-fn key(desc: &[u64; 4], bits: &[u8; PROBE_BITS]) -> usize {
-    bits.iter().enumerate().fold(0, |acc, (j, &b)| {
-        acc | ((((desc[b as usize / 64] >> (b % 64)) & 1) as usize) << j)
+fn key(desc: &[u64; 4], bits: &[u8; KEY_BITS]) -> usize {
+    bits.iter().fold(0, |acc, &b| {
+        (acc << 1) | (((desc[b as usize / 64] >> (b % 64)) & 1) as usize)
     })
 }
 
 /// Approximate ratio-test nearest neighbours, one match per reference keypoint.
-pub(crate) fn match_descriptors(query: &[Keypoint], reference: &[Keypoint]) -> Vec<Pair> {
+pub(crate) fn match_descriptors(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> Vec<Pair> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU was just checked to support the popcnt instruction.
-        return unsafe { match_popcnt(query, reference) };
+        return unsafe { match_popcnt(query, reference, tables) };
     }
-    match_portable(query, reference)
+    match_portable(query, reference, tables)
 }
 
 /// [`match_portable`] compiled with the hardware popcount.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn match_popcnt(query: &[Keypoint], reference: &[Keypoint]) -> Vec<Pair> {
-    match_portable(query, reference)
+fn match_popcnt(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> Vec<Pair> {
+    match_portable(query, reference, tables)
 }
 
 #[inline(always)]
-fn match_portable(query: &[Keypoint], reference: &[Keypoint]) -> Vec<Pair> {
-    const BUCKETS: usize = 1 << PROBE_BITS;
-    let bits = probe_bits();
-    // Counting sort of the reference keypoints into each table's buckets.
-    let mut start = vec![0u32; PROBE_TABLES * (BUCKETS + 1)];
-    let mut slots = vec![0u32; PROBE_TABLES * reference.len()];
+fn match_portable(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> Vec<Pair> {
+    const KEYS: usize = 1 << KEY_BITS;
+    const SUB: usize = 1 << SPLIT_BITS;
+    let bits = &probe_bits()[..tables.clamp(1, PROBE_TABLES)];
+    let n = reference.len();
+    // Counting sort of the reference keypoints by each table's long key.
+    let mut start = vec![0u32; PROBE_TABLES * (KEYS + 1)];
+    let mut slots = vec![0u32; PROBE_TABLES * n];
+    let mut keys = vec![0u16; n];
     for (t, tb) in bits.iter().enumerate() {
-        let st = &mut start[t * (BUCKETS + 1)..(t + 1) * (BUCKETS + 1)];
-        reference.iter().for_each(|r| st[key(&r.desc, tb) + 1] += 1);
-        (1..=BUCKETS).for_each(|k| st[k] += st[k - 1]);
-        let mut fill = st.to_vec();
-        for (ri, r) in reference.iter().enumerate() {
-            let k = key(&r.desc, tb);
-            slots[t * reference.len() + fill[k] as usize] = ri as u32;
-            fill[k] += 1;
+        let st = &mut start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
+        for (k, r) in keys.iter_mut().zip(reference) {
+            *k = key(&r.desc, tb) as u16;
+            st[*k as usize + 1] += 1;
+        }
+        (1..=KEYS).for_each(|k| st[k] += st[k - 1]);
+        let mut fill = st[..KEYS].to_vec();
+        for (ri, &k) in keys.iter().enumerate() {
+            slots[t * n + fill[k as usize] as usize] = ri as u32;
+            fill[k as usize] += 1;
         }
     }
-    let mut best_for_ref: Vec<(u32, u32)> = vec![(u32::MAX, 0); reference.len()];
+    let mut best_for_ref: Vec<(u32, u32)> = vec![(u32::MAX, 0); n];
     for (qi, q) in query.iter().enumerate() {
         let (mut d1, mut d2, mut r1) = (u32::MAX, u32::MAX, u32::MAX);
         for (t, tb) in bits.iter().enumerate() {
+            let st = &start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
             let k = key(&q.desc, tb);
-            let (a, b) = (
-                start[t * (BUCKETS + 1) + k] as usize,
-                start[t * (BUCKETS + 1) + k + 1] as usize,
-            );
-            for &ri in &slots[t * reference.len() + a..t * reference.len() + b] {
+            let bucket = k & !(SUB - 1);
+            let (mut a, mut b) = (st[bucket] as usize, st[bucket + SUB] as usize);
+            if b - a > CROWDED {
+                (a, b) = (st[k] as usize, st[k + 1] as usize);
+            }
+            for &ri in &slots[t * n + a..t * n + b] {
                 if ri == r1 {
                     continue;
                 }

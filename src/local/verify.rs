@@ -9,7 +9,7 @@
 //! report the inliers and the part of the reference the frame covers. The
 //! mirrored query is tried too.
 
-use super::matcher::{Pair, match_descriptors};
+use super::matcher::{PROBE_TABLES, Pair, match_descriptors};
 use super::similarity::{Model, least_squares, two_point};
 use super::{Keypoint, SplitMix, mirror};
 
@@ -54,6 +54,8 @@ const ANGLE_TOLERANCE: f32 = 0.5;
 const SCALE_TOLERANCE: f32 = 1.8;
 /// Plausible scales: a leak is not 5x larger or smaller than the still.
 const SCALE_RANGE: (f32, f32) = (0.2, 5.0);
+/// Probe tables of the first, screening match (see [`fit`]).
+const SCREEN_TABLES: usize = 3;
 /// With this many inliers the mirrored query is not tried.
 const CONFIDENT_INLIERS: u32 = 30;
 /// Fewest inliers worth reporting.
@@ -103,48 +105,12 @@ fn fit(
     rs: (u32, u32),
     mirrored: bool,
 ) -> Option<Verification> {
-    let pairs = match_descriptors(query, reference);
-    if pairs.len() < MIN_INLIERS {
-        return None;
-    }
-    let mut rng = SplitMix(0x7261_6e73_6163_0001 ^ pairs.len() as u64);
-    let mut best: Option<(usize, Model)> = None;
-    let mut needed = ITERATIONS;
-    let mut round = 0;
-    while round < needed {
-        round += 1;
-        let (i, j) = (
-            rng.next() as usize % pairs.len(),
-            rng.next() as usize % pairs.len(),
-        );
-        let Some(m) = two_point(&pairs[i], &pairs[j]).filter(plausible) else {
-            continue;
-        };
-        if !consistent(&m, &pairs[i]) || !consistent(&m, &pairs[j]) {
-            continue;
-        }
-        let n = pairs.iter().filter(|p| is_inlier(&m, p)).count();
-        if best.is_none_or(|(b, _)| n > b) {
-            best = Some((n, m));
-            // Enough samples to draw an all-inlier pair with 99% probability.
-            let w = n as f32 / pairs.len() as f32;
-            needed = needed.min((0.01f32.ln() / (1.0 - w * w).max(1e-6).ln()).ceil() as usize + 20);
-        }
-    }
-    let (_, mut model) = best?;
-    let mut inliers: Vec<Pair> = Vec::new();
-    for _ in 0..3 {
-        inliers = pairs
-            .iter()
-            .copied()
-            .filter(|p| is_inlier(&model, p))
-            .collect();
-        model = least_squares(&inliers).filter(plausible).unwrap_or(model);
-    }
-    inliers.retain(|p| is_inlier(&model, p));
-    if inliers.len() < MIN_INLIERS || !plausible(&model) {
-        return None;
-    }
+    // A cascade: most shortlisted stills share no placement with the
+    // frame at all, and a third of the probe tables already shows that.
+    let quick = match_descriptors(query, reference, SCREEN_TABLES);
+    ransac(&quick)?;
+    let pairs = match_descriptors(query, reference, PROBE_TABLES);
+    let (model, inliers) = ransac(&pairs)?;
     let corners = [
         (0.0, 0.0),
         (qs.0 as f32, 0.0),
@@ -234,6 +200,54 @@ fn fit(
         containment,
         cells,
     })
+}
+
+/// Seeded RANSAC over two-point samples, then three least-squares
+/// refinements: the model and its inliers, or `None` with fewer than
+/// [`MIN_INLIERS`].
+fn ransac(pairs: &[Pair]) -> Option<(Model, Vec<Pair>)> {
+    if pairs.len() < MIN_INLIERS {
+        return None;
+    }
+    let mut rng = SplitMix(0x7261_6e73_6163_0001 ^ pairs.len() as u64);
+    let mut best: Option<(usize, Model)> = None;
+    let mut needed = ITERATIONS;
+    let mut round = 0;
+    while round < needed {
+        round += 1;
+        let (i, j) = (
+            rng.next() as usize % pairs.len(),
+            rng.next() as usize % pairs.len(),
+        );
+        let Some(m) = two_point(&pairs[i], &pairs[j]).filter(plausible) else {
+            continue;
+        };
+        if !consistent(&m, &pairs[i]) || !consistent(&m, &pairs[j]) {
+            continue;
+        }
+        let n = pairs.iter().filter(|p| is_inlier(&m, p)).count();
+        if best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, m));
+            // Enough samples to draw an all-inlier pair with 99% probability.
+            let w = n as f32 / pairs.len() as f32;
+            needed = needed.min((0.01f32.ln() / (1.0 - w * w).max(1e-6).ln()).ceil() as usize + 20);
+        }
+    }
+    let (_, mut model) = best?;
+    let mut inliers: Vec<Pair> = Vec::new();
+    for _ in 0..3 {
+        inliers = pairs
+            .iter()
+            .copied()
+            .filter(|p| is_inlier(&model, p))
+            .collect();
+        model = least_squares(&inliers).filter(plausible).unwrap_or(model);
+    }
+    inliers.retain(|p| is_inlier(&model, p));
+    if inliers.len() < MIN_INLIERS || !plausible(&model) {
+        return None;
+    }
+    Some((model, inliers))
 }
 
 fn plausible(m: &Model) -> bool {
