@@ -157,63 +157,64 @@ impl FeatureExtractor {
         score.clear();
         score.resize(w * h, 0);
         let b = BORDER as usize;
+        let tu = self.params.fast_threshold;
+        let mut pass = vec![false; w - 2 * b];
+        let mut corners = Vec::new();
         for y in b..h - b {
-            for i in y * w + b..y * w + w - b {
+            // The high-speed test on whole rows first (auto-vectorised): at
+            // least two of the four compass points clearly brighter, or
+            // darker. Saturating u8 bounds give the same answers as the
+            // exact ones (a bound past 0 or 255 cannot be exceeded).
+            let row = y * w + b;
+            let len = w - 2 * b;
+            let centre = &img[row..row + len];
+            let north = &img[row - 3 * w..row - 3 * w + len];
+            let south = &img[row + 3 * w..row + 3 * w + len];
+            let east = &img[row + 3..row + 3 + len];
+            let west = &img[row - 3..row - 3 + len];
+            for (k, p) in pass.iter_mut().enumerate() {
+                let c = centre[k];
+                let (hi, lo) = (c.saturating_add(tu), c.saturating_sub(tu));
+                let (n, e, s, wv) = (north[k], east[k], south[k], west[k]);
+                let bright = (n > hi) as u8 + (e > hi) as u8 + (s > hi) as u8 + (wv > hi) as u8;
+                let dark = (n < lo) as u8 + (e < lo) as u8 + (s < lo) as u8 + (wv < lo) as u8;
+                *p = bright >= 2 || dark >= 2;
+            }
+            for (k, _) in pass.iter().enumerate().filter(|(_, p)| **p) {
+                let i = row + k;
                 let c = img[i] as i16;
-                let px = |k: usize| img[i.wrapping_add_signed(offs[k])] as i16;
-                let (n, e, s, wv) = (px(0), px(4), px(8), px(12));
-                let bright =
-                    (n > c + t) as u8 + (e > c + t) as u8 + (s > c + t) as u8 + (wv > c + t) as u8;
-                let dark =
-                    (n < c - t) as u8 + (e < c - t) as u8 + (s < c - t) as u8 + (wv < c - t) as u8;
-                if bright < 2 && dark < 2 {
-                    continue;
-                }
-                // A 9-pixel arc holds at least 4 of the 8 even circle points.
-                let (mut be, mut de) = (0u8, 0u8);
-                for &o in offs.iter().step_by(2) {
-                    let d = img[i.wrapping_add_signed(o)] as i16 - c;
-                    be += (d > t) as u8;
-                    de += (d < -t) as u8;
-                }
-                if be < 4 && de < 4 {
-                    continue;
-                }
+                let d: [i16; 16] = offs.map(|o| img[i.wrapping_add_signed(o)] as i16 - c);
                 let (mut bm, mut dm) = (0u32, 0u32);
-                for (k, &o) in offs.iter().enumerate() {
-                    let d = img[i.wrapping_add_signed(o)] as i16 - c;
+                for (k, &d) in d.iter().enumerate() {
                     bm |= ((d > t) as u32) << k;
                     dm |= ((d < -t) as u32) << k;
                 }
+                // A 9-pixel arc holds at least 4 of the 8 even circle points.
+                const EVEN: u32 = 0x5555;
+                if (bm & EVEN).count_ones() < 4 && (dm & EVEN).count_ones() < 4 {
+                    continue;
+                }
                 if has_arc(bm) || has_arc(dm) {
-                    let sum: u16 = offs
-                        .iter()
-                        .map(|&o| {
-                            let d = img[i.wrapping_add_signed(o)] as i16 - c;
-                            (d.abs() - t).max(0) as u16
-                        })
-                        .sum();
+                    let sum: u16 = d.iter().map(|&d| (d.abs() - t).max(0) as u16).sum();
                     score[i] = sum.max(1);
+                    corners.push(i);
                 }
             }
         }
         let score = &self.score;
         self.candidates.clear();
-        for y in BORDER as usize..h - BORDER as usize {
-            for x in BORDER as usize..w - BORDER as usize {
-                let s = score[y * w + x];
-                let is_max = s > 0
-                    && (-1..=1isize).all(|dy| {
-                        (-1..=1isize).all(|dx| {
-                            let n = score
-                                [((y as isize + dy) as usize) * w + (x as isize + dx) as usize];
-                            n < s || (n == s && (dy, dx) >= (0, 0))
-                        })
-                    });
-                if is_max {
-                    self.candidates
-                        .push((harris(img, w, x as i32, y as i32), x as i32, y as i32));
-                }
+        // Non-maximum suppression over the corners found, in raster order.
+        for i in corners {
+            let s = score[i];
+            let is_max = (-1..=1isize).all(|dy| {
+                (-1..=1isize).all(|dx| {
+                    let n = score[i.wrapping_add_signed(dy * w as isize + dx)];
+                    n < s || (n == s && (dy, dx) >= (0, 0))
+                })
+            });
+            if is_max {
+                let (x, y) = ((i % w) as i32, (i / w) as i32);
+                self.candidates.push((harris(img, w, x, y), x, y));
             }
         }
         self.candidates

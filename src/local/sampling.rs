@@ -92,11 +92,12 @@ fn base_pattern() -> [[f32; 4]; 256] {
 pub(crate) fn integrate(src: &[u8], ii: &mut Vec<u32>, w: usize, h: usize) {
     ii.clear();
     ii.resize((w + 1) * (h + 1), 0);
-    for y in 0..h {
+    for (y, row) in src.chunks_exact(w.max(1)).take(h).enumerate() {
+        let (above, below) = ii[y * (w + 1)..(y + 2) * (w + 1)].split_at_mut(w + 1);
         let mut run = 0u32;
-        for x in 0..w {
-            run += src[y * w + x] as u32;
-            ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + run;
+        for ((out, &up), &v) in below[1..].iter_mut().zip(&above[1..]).zip(row) {
+            run += v as u32;
+            *out = up + run;
         }
     }
 }
@@ -126,12 +127,17 @@ pub(crate) fn resize_bilinear(
             .collect()
     };
     let (xs, ys) = (taps(nw, w), taps(nh, h));
+    // Vertical blend of the two source rows first (whole rows, so it
+    // vectorises), then the horizontal taps: the same integer sum as
+    // blending each output pixel's four neighbours, so the same pixels.
+    let mut blend = vec![0u32; w];
     for (row, &(y0, y1, ay)) in dst.chunks_exact_mut(nw.max(1)).zip(&ys) {
         let (r0, r1) = (&src[y0 * w..(y0 + 1) * w], &src[y1 * w..(y1 + 1) * w]);
+        for ((b, &a), &c) in blend.iter_mut().zip(r0).zip(r1) {
+            *b = a as u32 * (256 - ay) + c as u32 * ay;
+        }
         for (d, &(x0, x1, ax)) in row.iter_mut().zip(&xs) {
-            let top = r0[x0] as u32 * (256 - ax) + r0[x1] as u32 * ax;
-            let bot = r1[x0] as u32 * (256 - ax) + r1[x1] as u32 * ax;
-            *d = ((top * (256 - ay) + bot * ay + (1 << 15)) >> 16) as u8;
+            *d = ((blend[x0] * (256 - ax) + blend[x1] * ax + (1 << 15)) >> 16) as u8;
         }
     }
 }
