@@ -161,38 +161,40 @@ impl FeatureExtractor {
         let mut pass = vec![false; w - 2 * b];
         let mut corners = Vec::new();
         for y in b..h - b {
-            // The high-speed test on whole rows first (auto-vectorised): at
-            // least two of the four compass points clearly brighter, or
-            // darker. Saturating u8 bounds give the same answers as the
-            // exact ones (a bound past 0 or 255 cannot be exceeded).
+            // Necessary conditions first, on whole rows (auto-vectorised):
+            // a 9-pixel arc of brighter (darker) points holds at least 2 of
+            // the 4 compass points and 4 of the 8 even circle points.
+            // Saturating u8 bounds give the same answers as the exact ones
+            // (a bound past 0 or 255 cannot be exceeded).
             let row = y * w + b;
             let len = w - 2 * b;
             let centre = &img[row..row + len];
-            let north = &img[row - 3 * w..row - 3 * w + len];
-            let south = &img[row + 3 * w..row + 3 * w + len];
-            let east = &img[row + 3..row + 3 + len];
-            let west = &img[row - 3..row - 3 + len];
+            let ring: [&[u8]; 8] = std::array::from_fn(|k| {
+                let o = row.wrapping_add_signed(offs[2 * k]);
+                &img[o..o + len]
+            });
             for (k, p) in pass.iter_mut().enumerate() {
                 let c = centre[k];
                 let (hi, lo) = (c.saturating_add(tu), c.saturating_sub(tu));
-                let (n, e, s, wv) = (north[k], east[k], south[k], west[k]);
-                let bright = (n > hi) as u8 + (e > hi) as u8 + (s > hi) as u8 + (wv > hi) as u8;
-                let dark = (n < lo) as u8 + (e < lo) as u8 + (s < lo) as u8 + (wv < lo) as u8;
-                *p = bright >= 2 || dark >= 2;
+                let (mut cb, mut cd, mut eb, mut ed) = (0u8, 0u8, 0u8, 0u8);
+                for (j, r) in ring.iter().enumerate() {
+                    let (v, compass) = (r[k], (j % 2 == 0) as u8);
+                    cb += (v > hi) as u8 * compass;
+                    cd += (v < lo) as u8 * compass;
+                    eb += (v > hi) as u8;
+                    ed += (v < lo) as u8;
+                }
+                *p = (cb >= 2 && eb >= 4) || (cd >= 2 && ed >= 4);
             }
             for (k, _) in pass.iter().enumerate().filter(|(_, p)| **p) {
                 let i = row + k;
                 let c = img[i] as i16;
-                let d: [i16; 16] = offs.map(|o| img[i.wrapping_add_signed(o)] as i16 - c);
+                let mut d = [0i16; 16];
                 let (mut bm, mut dm) = (0u32, 0u32);
-                for (k, &d) in d.iter().enumerate() {
-                    bm |= ((d > t) as u32) << k;
-                    dm |= ((d < -t) as u32) << k;
-                }
-                // A 9-pixel arc holds at least 4 of the 8 even circle points.
-                const EVEN: u32 = 0x5555;
-                if (bm & EVEN).count_ones() < 4 && (dm & EVEN).count_ones() < 4 {
-                    continue;
+                for (k, (d, &o)) in d.iter_mut().zip(&offs).enumerate() {
+                    *d = img[i.wrapping_add_signed(o)] as i16 - c;
+                    bm |= ((*d > t) as u32) << k;
+                    dm |= ((*d < -t) as u32) << k;
                 }
                 if has_arc(bm) || has_arc(dm) {
                     let sum: u16 = d.iter().map(|&d| (d.abs() - t).max(0) as u16).sum();
