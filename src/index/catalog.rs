@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::schema::{self, Fields, PDQ_FIELDS, RefRecord};
 use super::{IndexError, check_settings};
-use crate::local::reference::word_term;
+use crate::local::reference::word_key;
 use crate::search::HammingIndex;
 
 /// A still on the local stage's shortlist.
@@ -221,9 +221,11 @@ impl Catalog {
         for segment in segments {
             let inverted = segment.inverted_index(self.fields.words).map_err(err)?;
             let mut found = Vec::with_capacity(words.len());
+            let mut key = Vec::with_capacity(8);
             for (i, &(w, _)) in words.iter().enumerate() {
-                let term = Term::from_field_text(self.fields.words, &word_term(w));
-                let info = inverted.get_term_info(&term).map_err(io)?;
+                key.clear();
+                word_key(w, &mut key);
+                let info = inverted.terms().get(&key).map_err(io)?;
                 df[i] += info.as_ref().map_or(0, |t| t.doc_freq);
                 found.push(info);
             }
@@ -233,15 +235,27 @@ impl Catalog {
         let mut top: Vec<Shortlisted> = Vec::new();
         for (ord, (segment, (inverted, found))) in segments.iter().zip(&infos).enumerate() {
             let mut acc = vec![[0f32; 2]; segment.max_doc() as usize];
+            // One postings reader per segment, reset for each word.
+            let mut reader: Option<tantivy::postings::BlockSegmentPostings> = None;
             for ((&(_, views), info), &n) in words.iter().zip(found).zip(&df) {
                 let Some(info) = info else {
                     continue;
                 };
                 let n = n as f32;
                 let idf = (1.0 + (total - n + 0.5) / (n + 0.5)).ln();
-                let mut block = inverted
-                    .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
-                    .map_err(io)?;
+                let block = match reader.as_mut() {
+                    Some(b) => {
+                        inverted
+                            .reset_block_postings_from_terminfo(info, b)
+                            .map_err(io)?;
+                        b
+                    }
+                    None => reader.insert(
+                        inverted
+                            .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
+                            .map_err(io)?,
+                    ),
+                };
                 while !block.docs().is_empty() {
                     for &d in block.docs() {
                         let a = &mut acc[d as usize];

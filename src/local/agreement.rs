@@ -257,9 +257,11 @@ fn gradients(px: &[u8], valid: Option<&[bool]>, w: usize, h: usize) -> Vec<(f32,
 /// Edge pixels: magnitude above a share of the 90th percentile of the
 /// non-zero magnitudes, and above [`EDGE_FLOOR`].
 fn edges(g: &[(f32, f32)]) -> Vec<bool> {
+    // Squared magnitudes: the same order and the same test as magnitudes,
+    // without a square root per pixel.
     let mut mags: Vec<f32> = g
         .iter()
-        .map(|&(x, y)| x.hypot(y))
+        .map(|&(x, y)| x * x + y * y)
         .filter(|&m| m > 0.0)
         .collect();
     if mags.is_empty() {
@@ -267,8 +269,9 @@ fn edges(g: &[(f32, f32)]) -> Vec<bool> {
     }
     let k = (mags.len() * 9 / 10).min(mags.len() - 1);
     let (_, p90, _) = mags.select_nth_unstable_by(k, f32::total_cmp);
-    let t = (*p90 * EDGE_SHARE).max(EDGE_FLOOR);
-    g.iter().map(|&(x, y)| x.hypot(y) > t).collect()
+    let t = (p90.sqrt() * EDGE_SHARE).max(EDGE_FLOOR);
+    let t2 = t * t;
+    g.iter().map(|&(x, y)| x * x + y * y > t2).collect()
 }
 
 /// How many edge pixels of `a` (inside `covered`) have an edge of `b`

@@ -146,3 +146,12 @@ fn words_of(kps: &[Keypoint]) -> Vec<u32> {
 pub fn word_term(word: u32) -> String {
     format!("{word:07x}")
 }
+
+/// Appends the bytes of [`word_term`] to `out`, without allocating.
+pub fn word_key(word: u32, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (32 - word.leading_zeros()).div_ceil(4).max(7);
+    for k in (0..digits).rev() {
+        out.push(HEX[(word >> (4 * k)) as usize & 15]);
+    }
+}

@@ -264,5 +264,6 @@ fn consistent(m: &Model, p: &Pair) -> bool {
 
 fn is_inlier(m: &Model, p: &Pair) -> bool {
     let (x, y) = m.apply(p.q);
-    (x - p.r.0).hypot(y - p.r.1) <= TOLERANCE_PX && consistent(m, p)
+    let (dx, dy) = (x - p.r.0, y - p.r.1);
+    dx * dx + dy * dy <= TOLERANCE_PX * TOLERANCE_PX && consistent(m, p)
 }
