@@ -94,8 +94,8 @@ fn match_portable(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> 
     let bits = &probe_bits()[..tables.clamp(1, PROBE_TABLES)];
     let n = reference.len();
     // Counting sort of the reference keypoints by each table's long key.
-    let mut start = vec![0u32; PROBE_TABLES * (KEYS + 1)];
-    let mut slots = vec![0u32; PROBE_TABLES * n];
+    let mut start = vec![0u32; bits.len() * (KEYS + 1)];
+    let mut slots = vec![0u32; bits.len() * n];
     let mut keys = vec![0u16; n];
     for (t, tb) in bits.iter().enumerate() {
         let st = &mut start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
