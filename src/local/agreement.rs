@@ -52,28 +52,40 @@ pub struct Agreement {
     pub photometric: f32,
 }
 
-/// A query's grey working image with its integral image, computed once and
+/// A query's grey working image with its integral image, computed on
+/// first use (most frames verify against no still, and never need it) and
 /// shared by the agreement checks of all its candidates.
 pub struct QueryImage {
     /// The grey working image.
     pub image: GrayImage,
-    integral: Vec<u32>,
+    integral: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl QueryImage {
-    /// Wraps `image`, computing its integral image.
+    /// Wraps `image`.
     pub fn new(image: GrayImage) -> QueryImage {
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let iw = w + 1;
-        let mut integral = vec![0u32; iw * (h + 1)];
-        for y in 0..h {
-            let mut row = 0u32;
-            for x in 0..w {
-                row += image.as_raw()[y * w + x] as u32;
-                integral[(y + 1) * iw + x + 1] = integral[y * iw + x + 1] + row;
-            }
+        QueryImage {
+            image,
+            integral: std::sync::OnceLock::new(),
         }
-        QueryImage { image, integral }
+    }
+
+    /// The summed-area table, `(width + 1) * (height + 1)` with a zero
+    /// first row and column.
+    fn integral(&self) -> &[u32] {
+        self.integral.get_or_init(|| {
+            let (w, h) = (self.image.width() as usize, self.image.height() as usize);
+            let iw = w + 1;
+            let mut integral = vec![0u32; iw * (h + 1)];
+            for y in 0..h {
+                let mut row = 0u32;
+                for x in 0..w {
+                    row += self.image.as_raw()[y * w + x] as u32;
+                    integral[(y + 1) * iw + x + 1] = integral[y * iw + x + 1] + row;
+                }
+            }
+            integral
+        })
     }
 }
 
@@ -190,7 +202,7 @@ fn warp_query(
     v: &Verification,
 ) -> Warped {
     let (qw, qh) = (query.image.width() as usize, query.image.height() as usize);
-    let (iw, ii) = (qw + 1, &query.integral);
+    let (iw, ii) = (qw + 1, query.integral());
     // Thumbnail pixel -> reference working pixel -> query pixel.
     let f = tw as f32 / ref_size.0 as f32;
     let (s, c) = v.rotation_deg.to_radians().sin_cos();

@@ -70,25 +70,54 @@ fn key(desc: &[u64; 4], bits: &[u8; KEY_BITS]) -> usize {
     })
 }
 
-/// Approximate ratio-test nearest neighbours, one match per reference keypoint.
-pub(crate) fn match_descriptors(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> Vec<Pair> {
+/// Every probe table's long key of each keypoint.
+pub(crate) type ProbeKeys = Vec<[u16; PROBE_TABLES]>;
+
+/// The probe keys of `kps`: computed once per query frame, reused against
+/// every still it is matched with.
+pub(crate) fn probe_keys(kps: &[Keypoint]) -> ProbeKeys {
+    let bits = probe_bits();
+    kps.iter()
+        .map(|k| std::array::from_fn(|t| key(&k.desc, &bits[t]) as u16))
+        .collect()
+}
+
+/// Approximate ratio-test nearest neighbours, one match per reference
+/// keypoint, probing the first `tables` tables; `keys` are
+/// [`probe_keys`] of `query`.
+pub(crate) fn match_descriptors(
+    query: &[Keypoint],
+    keys: &[[u16; PROBE_TABLES]],
+    reference: &[Keypoint],
+    tables: usize,
+) -> Vec<Pair> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU was just checked to support the popcnt instruction.
-        return unsafe { match_popcnt(query, reference, tables) };
+        return unsafe { match_popcnt(query, keys, reference, tables) };
     }
-    match_portable(query, reference, tables)
+    match_portable(query, keys, reference, tables)
 }
 
 /// [`match_portable`] compiled with the hardware popcount.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn match_popcnt(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> Vec<Pair> {
-    match_portable(query, reference, tables)
+fn match_popcnt(
+    query: &[Keypoint],
+    keys: &[[u16; PROBE_TABLES]],
+    reference: &[Keypoint],
+    tables: usize,
+) -> Vec<Pair> {
+    match_portable(query, keys, reference, tables)
 }
 
 #[inline(always)]
-fn match_portable(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> Vec<Pair> {
+fn match_portable(
+    query: &[Keypoint],
+    keys: &[[u16; PROBE_TABLES]],
+    reference: &[Keypoint],
+    tables: usize,
+) -> Vec<Pair> {
     const KEYS: usize = 1 << KEY_BITS;
     const SUB: usize = 1 << SPLIT_BITS;
     let bits = &probe_bits()[..tables.clamp(1, PROBE_TABLES)];
@@ -96,26 +125,26 @@ fn match_portable(query: &[Keypoint], reference: &[Keypoint], tables: usize) -> 
     // Counting sort of the reference keypoints by each table's long key.
     let mut start = vec![0u32; bits.len() * (KEYS + 1)];
     let mut slots = vec![0u32; bits.len() * n];
-    let mut keys = vec![0u16; n];
+    let mut ref_keys = vec![0u16; n];
     for (t, tb) in bits.iter().enumerate() {
         let st = &mut start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
-        for (k, r) in keys.iter_mut().zip(reference) {
+        for (k, r) in ref_keys.iter_mut().zip(reference) {
             *k = key(&r.desc, tb) as u16;
             st[*k as usize + 1] += 1;
         }
         (1..=KEYS).for_each(|k| st[k] += st[k - 1]);
         let mut fill = st[..KEYS].to_vec();
-        for (ri, &k) in keys.iter().enumerate() {
+        for (ri, &k) in ref_keys.iter().enumerate() {
             slots[t * n + fill[k as usize] as usize] = ri as u32;
             fill[k as usize] += 1;
         }
     }
     let mut best_for_ref: Vec<(u32, u32)> = vec![(u32::MAX, 0); n];
-    for (qi, q) in query.iter().enumerate() {
+    for (qi, (q, qk)) in query.iter().zip(keys).enumerate() {
         let (mut d1, mut d2, mut r1) = (u32::MAX, u32::MAX, u32::MAX);
-        for (t, tb) in bits.iter().enumerate() {
+        for t in 0..bits.len() {
             let st = &start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
-            let k = key(&q.desc, tb);
+            let k = qk[t] as usize;
             let bucket = k & !(SUB - 1);
             let (mut a, mut b) = (st[bucket] as usize, st[bucket + SUB] as usize);
             if b - a > CROWDED {

@@ -13,6 +13,8 @@ use image::GrayImage;
 
 use super::agreement::QueryImage;
 use super::features::{ExtractorParams, FeatureExtractor};
+use super::matcher::{ProbeKeys, probe_keys};
+use super::verify::{Verification, verify_keyed};
 use super::{Keypoint, LocalError, QUERY_LONG_SIDE, REF_LONG_SIDE, from_bytes, to_bytes};
 use super::{agreement, mirror, visual_words};
 
@@ -117,6 +119,8 @@ pub struct QueryFeatures {
     pub words: Vec<u32>,
     /// Visual words of the mirrored frame.
     pub mirrored_words: Vec<u32>,
+    keys: ProbeKeys,
+    mirrored_keys: ProbeKeys,
 }
 
 impl QueryFeatures {
@@ -128,10 +132,34 @@ impl QueryFeatures {
         QueryFeatures {
             words: words_of(&keypoints),
             mirrored_words: words_of(&mirrored),
+            keys: probe_keys(&keypoints),
+            mirrored_keys: probe_keys(&mirrored),
             working: QueryImage::new(working),
             keypoints,
             mirrored,
         }
+    }
+}
+
+impl QueryFeatures {
+    /// Verifies the frame, as it is or `mirrored`, against a reference
+    /// still ([`super::verify_view`], with this frame's probe keys
+    /// computed once for all its candidates).
+    pub fn verify(&self, reference: &LocalFeatures, mirrored: bool) -> Option<Verification> {
+        let (kps, keys) = if mirrored {
+            (&self.mirrored, &self.mirrored_keys)
+        } else {
+            (&self.keypoints, &self.keys)
+        };
+        let size = self.working.image.dimensions();
+        verify_keyed(
+            kps,
+            keys,
+            size,
+            &reference.keypoints,
+            reference.size,
+            mirrored,
+        )
     }
 }
 

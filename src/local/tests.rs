@@ -253,7 +253,15 @@ fn agreement_separates_the_same_picture_from_a_shared_patch() {
 #[test]
 fn word_keys_are_the_indexed_terms() {
     use super::reference::{word_key, word_term};
-    for w in [0, 1, 0xabc, (3 << 24) | 0x3ffff, 0x0fff_ffff, 0x1000_0000, u32::MAX] {
+    for w in [
+        0,
+        1,
+        0xabc,
+        (3 << 24) | 0x3ffff,
+        0x0fff_ffff,
+        0x1000_0000,
+        u32::MAX,
+    ] {
         let mut key = Vec::new();
         word_key(w, &mut key);
         assert_eq!(key, word_term(w).as_bytes(), "word {w:#x}");

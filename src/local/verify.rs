@@ -9,7 +9,7 @@
 //! report the inliers and the part of the reference the frame covers. The
 //! mirrored query is tried too.
 
-use super::matcher::{PROBE_TABLES, Pair, match_descriptors};
+use super::matcher::{PROBE_TABLES, Pair, match_descriptors, probe_keys};
 use super::similarity::{Model, least_squares, two_point};
 use super::{Keypoint, SplitMix, mirror};
 
@@ -69,12 +69,21 @@ pub fn verify(
     reference: &[Keypoint],
     ref_size: (u32, u32),
 ) -> Option<Verification> {
-    let straight = fit(query, query_size, reference, ref_size, false);
+    let straight = fit(
+        query,
+        &probe_keys(query),
+        query_size,
+        reference,
+        ref_size,
+        false,
+    );
     if straight.is_some_and(|s| s.inliers >= CONFIDENT_INLIERS) {
         return straight;
     }
+    let mirrored = mirror(query, query_size.0);
     let flipped = fit(
-        &mirror(query, query_size.0),
+        &mirrored,
+        &probe_keys(&mirrored),
         query_size,
         reference,
         ref_size,
@@ -95,11 +104,32 @@ pub fn verify_view(
     ref_size: (u32, u32),
     mirrored: bool,
 ) -> Option<Verification> {
-    fit(mirrored_query, query_size, reference, ref_size, mirrored)
+    let keys = probe_keys(mirrored_query);
+    fit(
+        mirrored_query,
+        &keys,
+        query_size,
+        reference,
+        ref_size,
+        mirrored,
+    )
+}
+
+/// [`verify_view`] with the query's [`probe_keys`] computed beforehand.
+pub(crate) fn verify_keyed(
+    query: &[Keypoint],
+    keys: &[[u16; PROBE_TABLES]],
+    query_size: (u32, u32),
+    reference: &[Keypoint],
+    ref_size: (u32, u32),
+    mirrored: bool,
+) -> Option<Verification> {
+    fit(query, keys, query_size, reference, ref_size, mirrored)
 }
 
 fn fit(
     query: &[Keypoint],
+    keys: &[[u16; PROBE_TABLES]],
     qs: (u32, u32),
     reference: &[Keypoint],
     rs: (u32, u32),
@@ -107,9 +137,9 @@ fn fit(
 ) -> Option<Verification> {
     // A cascade: most shortlisted stills share no placement with the
     // frame at all, and a third of the probe tables already shows that.
-    let quick = match_descriptors(query, reference, SCREEN_TABLES);
+    let quick = match_descriptors(query, keys, reference, SCREEN_TABLES);
     ransac(&quick)?;
-    let pairs = match_descriptors(query, reference, PROBE_TABLES);
+    let pairs = match_descriptors(query, keys, reference, PROBE_TABLES);
     let (model, inliers) = ransac(&pairs)?;
     let corners = [
         (0.0, 0.0),

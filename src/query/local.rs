@@ -10,7 +10,7 @@ use crate::attribute::LocalEvidence;
 use crate::index::IndexError;
 use crate::index::catalog::Catalog;
 use crate::index::schema::RefRecord;
-use crate::local::{LocalFeatures, QueryFeatures, agreement, verify_view};
+use crate::local::{LocalFeatures, QueryFeatures, agreement};
 
 /// The local stage's best reference for a frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,11 +99,7 @@ fn check(
     else {
         return Ok(None);
     };
-    let size = q.working.image.dimensions();
-    let view = |mirrored: bool| {
-        let kps = if mirrored { &q.mirrored } else { &q.keypoints };
-        verify_view(kps, size, &features.keypoints, features.size, mirrored)
-    };
+    let view = |mirrored: bool| q.verify(&features, mirrored);
     let v = match (
         straight.then(|| view(false)).flatten(),
         flipped.then(|| view(true)).flatten(),
