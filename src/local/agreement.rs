@@ -114,9 +114,6 @@ pub fn agreement(
         return Agreement::default();
     }
     let warped = warp_query(query, (tw, th), ref_size, v);
-    let a = gradients(thumb.as_raw(), None, tw, th);
-    let b = gradients(&warped.pixels, Some(&warped.valid), tw, th);
-    let (ea, eb) = (edges(&a), edges(&b));
     let mut covered = vec![false; tw * th];
     for y in 1..th - 1 {
         for x in 1..tw - 1 {
@@ -125,6 +122,9 @@ pub fn agreement(
                 (0..9).all(|k| warped.valid[(y + k / 3 - 1) * tw + x + k % 3 - 1]);
         }
     }
+    let a = gradients(thumb.as_raw(), None, tw, th);
+    let b = gradients(&warped.pixels, Some(&covered), tw, th);
+    let (ea, eb) = (edges(&a), edges(&b));
     let (hit_a, n_a) = explained(&a, &ea, &b, &eb, &covered, tw, th);
     let (hit_b, n_b) = explained(&b, &eb, &a, &ea, &covered, tw, th);
     Agreement {
@@ -240,16 +240,15 @@ fn warp_query(
     Warped { pixels, valid }
 }
 
-/// Sobel gradients (gx, gy) per pixel; zero at borders and next to
-/// invalid pixels.
-fn gradients(px: &[u8], valid: Option<&[bool]>, w: usize, h: usize) -> Vec<(f32, f32)> {
+/// Sobel gradients (gx, gy) per pixel; zero at borders and, with
+/// `interior`, wherever it is false (pixels whose 3x3 neighbourhood is
+/// not all valid).
+fn gradients(px: &[u8], interior: Option<&[bool]>, w: usize, h: usize) -> Vec<(f32, f32)> {
     let mut g = vec![(0f32, 0f32); w * h];
     let at = |x: usize, y: usize| px[y * w + x] as f32;
     for y in 1..h - 1 {
         for x in 1..w - 1 {
-            if let Some(v) = valid
-                && !(0..9).all(|k| v[(y + k / 3 - 1) * w + x + k % 3 - 1])
-            {
+            if interior.is_some_and(|v| !v[y * w + x]) {
                 continue;
             }
             let gx = at(x + 1, y - 1) + 2.0 * at(x + 1, y) + at(x + 1, y + 1)
