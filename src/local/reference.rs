@@ -14,7 +14,7 @@ use image::GrayImage;
 use super::agreement::QueryImage;
 use super::features::{ExtractorParams, FeatureExtractor};
 use super::matcher::{ProbeKeys, probe_keys};
-use super::verify::{Verification, verify_keyed};
+use super::verify::{Verification, fit};
 use super::{Keypoint, LocalError, QUERY_LONG_SIDE, REF_LONG_SIDE, from_bytes, to_bytes};
 use super::{agreement, mirror, visual_words};
 
@@ -139,9 +139,7 @@ impl QueryFeatures {
             mirrored,
         }
     }
-}
 
-impl QueryFeatures {
     /// Verifies the frame, as it is or `mirrored`, against a reference
     /// still ([`super::verify_view`], with this frame's probe keys
     /// computed once for all its candidates).
@@ -152,7 +150,7 @@ impl QueryFeatures {
             (&self.keypoints, &self.keys)
         };
         let size = self.working.image.dimensions();
-        verify_keyed(
+        fit(
             kps,
             keys,
             size,

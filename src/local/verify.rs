@@ -115,19 +115,9 @@ pub fn verify_view(
     )
 }
 
-/// [`verify_view`] with the query's [`probe_keys`] computed beforehand.
-pub(crate) fn verify_keyed(
-    query: &[Keypoint],
-    keys: &[[u16; PROBE_TABLES]],
-    query_size: (u32, u32),
-    reference: &[Keypoint],
-    ref_size: (u32, u32),
-    mirrored: bool,
-) -> Option<Verification> {
-    fit(query, keys, query_size, reference, ref_size, mirrored)
-}
-
-fn fit(
+/// [`verify_view`] with the query's [`probe_keys`] given (computed once
+/// per frame, see [`super::QueryFeatures::verify`]).
+pub(crate) fn fit(
     query: &[Keypoint],
     keys: &[[u16; PROBE_TABLES]],
     qs: (u32, u32),
