@@ -14,10 +14,25 @@ use tempfile::TempDir;
 use common::still;
 
 fn refresh(dir: &TempDir, name: &str) -> usize {
-    let opts = RefreshOptions::new(dir.path().join(name), vec![dir.path().join("refs")]);
+    refresh_merging(dir, name, index::MERGE_AT_SEGMENTS)
+}
+
+/// A refresh that merges segments only once there are `merge_at` of a
+/// size (never when 0), to test multi-segment indexes.
+fn refresh_merging(dir: &TempDir, name: &str, merge_at: usize) -> usize {
+    let mut opts = RefreshOptions::new(dir.path().join(name), vec![dir.path().join("refs")]);
+    opts.merge_at_segments = merge_at;
     index::refresh(&opts, &Silent, &mut |p| panic!("{p:?}"))
         .unwrap()
         .added
+}
+
+fn segments(dir: &TempDir, name: &str) -> usize {
+    tantivy::Index::open_in_dir(dir.path().join(name))
+        .unwrap()
+        .searchable_segment_ids()
+        .unwrap()
+        .len()
 }
 
 fn write_series(dir: &TempDir, name: &str, seed: u64) {
@@ -33,24 +48,18 @@ fn write_series(dir: &TempDir, name: &str, seed: u64) {
 #[test]
 fn shortlist_finds_the_still_and_ignores_segment_layout() {
     let dir = TempDir::new().unwrap();
-    // "split" is refreshed as series arrive (a segment per refresh at
-    // least), "whole" once at the end.
+    // "split" is refreshed as series arrive, never merged (a segment per
+    // refresh at least), "whole" once at the end.
     write_series(&dir, "alpha", 5);
-    assert_eq!(refresh(&dir, "split"), 4);
+    assert_eq!(refresh_merging(&dir, "split", 0), 4);
     write_series(&dir, "beta", 6);
     write_series(&dir, "gamma", 7);
-    assert_eq!(refresh(&dir, "split"), 8);
+    assert_eq!(refresh_merging(&dir, "split", 0), 8);
     assert_eq!(refresh(&dir, "whole"), 12);
-    let segments = |name: &str| {
-        tantivy::Index::open_in_dir(dir.path().join(name))
-            .unwrap()
-            .searchable_segment_ids()
-            .unwrap()
-            .len()
-    };
     // Segments hold different stills in the two (per-segment document
     // frequencies would change the scores).
-    assert!(segments("split") >= 2, "{} segments", segments("split"));
+    let split = segments(&dir, "split");
+    assert!(split >= 2, "{split} segments");
     let (split, whole) = (
         Catalog::open(&dir.path().join("split")).unwrap(),
         Catalog::open(&dir.path().join("whole")).unwrap(),
@@ -83,10 +92,11 @@ fn shortlist_finds_the_still_and_ignores_segment_layout() {
 fn deep_ranks_continue_the_shortlist_and_series_are_read_per_segment() {
     let dir = TempDir::new().unwrap();
     write_series(&dir, "alpha", 5);
-    refresh(&dir, "idx");
+    refresh_merging(&dir, "idx", 0);
     write_series(&dir, "beta", 6);
     write_series(&dir, "gamma", 7);
-    refresh(&dir, "idx");
+    refresh_merging(&dir, "idx", 0);
+    assert!(segments(&dir, "idx") >= 2);
     let c = Catalog::open(&dir.path().join("idx")).unwrap();
     let img = still(6, 18, 480, 270);
     let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(img));
@@ -114,4 +124,107 @@ fn deep_ranks_continue_the_shortlist_and_series_are_read_per_segment() {
     }
     assert_eq!(beta.iter().filter(|b| **b).count(), 4);
     assert!(c.in_series(&ids, "delta").unwrap().iter().all(|b| !b));
+}
+
+#[test]
+fn refreshes_merge_their_segments() {
+    let dir = TempDir::new().unwrap();
+    write_series(&dir, "alpha", 5);
+    refresh(&dir, "idx");
+    write_series(&dir, "beta", 6);
+    refresh(&dir, "idx");
+    // Two refreshes (and two indexing threads) leave one segment, so a
+    // query looks each word up once.
+    assert_eq!(segments(&dir, "idx"), 1);
+    let c = Catalog::open(&dir.path().join("idx")).unwrap();
+    assert_eq!(c.len(), 8);
+    let ids: Vec<u32> = (0..8).collect();
+    let alpha = c.in_series(&ids, "alpha").unwrap();
+    assert_eq!(alpha.iter().filter(|a| **a).count(), 4);
+}
+
+#[test]
+fn records_read_back_exactly_from_the_store() {
+    use std::collections::BTreeMap;
+
+    use frametrace::discover::RefMeta;
+    use frametrace::fingerprint::Fingerprint;
+    use frametrace::fingerprint::pdq::PdqHash;
+    use frametrace::index::schema::{self, RefRecord};
+    use tantivy::TantivyDocument;
+
+    let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(still(3, 4, 480, 270)));
+    let mut fx = FeatureExtractor::new(reference::reference_params());
+    let local = LocalFeatures::of_reference(&mut fx, &grey).to_bytes();
+    assert!(local.len() > 10_000, "{} bytes", local.len());
+    let record = |i: u64| RefRecord {
+        path: format!("/refs/진격/ep{i:02}/컷_{i}.png"),
+        sha256: format!("{i:064x}"),
+        size: 1 << (i % 40),
+        mtime_ns: u64::MAX - i,
+        meta: RefMeta {
+            series: if i.is_multiple_of(2) {
+                "진격의 거인"
+            } else {
+                "Octonauts"
+            }
+            .into(),
+            episode: format!("ep{i:02}"),
+            timecode: if i.is_multiple_of(3) {
+                String::new()
+            } else {
+                format!("00:0{i}:12.5")
+            },
+            extra: BTreeMap::from([("note".to_string(), format!("修正 {i}"))]),
+        },
+        fingerprint: Fingerprint {
+            phash: Some(u64::MAX / (i + 1)),
+            dhash: Some(i),
+            ahash: Some(0),
+            pdq: Some(PdqHash([i, u64::MAX, 1 << 63, 127 + i])),
+            pdq_quality: Some((i * 10 % 101) as u8),
+            width: 1920,
+            height: 1080 - i as u32,
+        },
+        // Records imported without pixels have no local features.
+        local: (i % 4 != 1).then(|| local.clone()),
+    };
+    let records: Vec<RefRecord> = (0..12).map(record).collect();
+    let dir = TempDir::new().unwrap();
+    let idx = dir.path().join("idx");
+    index::bulk::import(&idx, records.clone(), 5).unwrap();
+
+    // The catalog's record is the one written, field for field.
+    let c = Catalog::open(&idx).unwrap();
+    let mut read: Vec<RefRecord> = (0..c.len() as u32)
+        .map(|id| c.record(id).unwrap())
+        .collect();
+    read.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    assert_eq!(read, records);
+
+    // The direct reader of stored bytes understands every document, and
+    // agrees with tantivy's (catalog reads would otherwise silently take
+    // the slow path, or differ from it).
+    let (_, fields) = schema::schema();
+    let searcher = tantivy::Index::open_in_dir(&idx)
+        .unwrap()
+        .reader()
+        .unwrap()
+        .searcher();
+    let mut docs = 0;
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let store = segment.get_store_reader(1).unwrap();
+        for doc in segment.doc_ids_alive() {
+            let bytes = store.get_document_bytes(doc).unwrap();
+            let direct = fields.from_stored_bytes(&bytes);
+            let d: TantivyDocument = searcher
+                .doc(tantivy::DocAddress::new(ord as u32, doc))
+                .unwrap();
+            assert_eq!(direct, Some(fields.from_doc(&d)));
+            // A truncated document is refused, never misread.
+            assert_eq!(fields.from_stored_bytes(&bytes[..bytes.len() - 1]), None);
+            docs += 1;
+        }
+    }
+    assert_eq!(docs, 12);
 }

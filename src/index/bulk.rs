@@ -3,11 +3,8 @@
 
 use std::path::Path;
 
-use tantivy::IndexWriter;
-use tantivy::directory::error::LockError;
-
 use super::IndexError;
-use super::refresh::{commit, open_or_create};
+use super::refresh::{MERGE_AT_SEGMENTS, commit, open_or_create, open_writer};
 use super::schema::RefRecord;
 
 /// Adds `records` to the index at `dir` (created if missing), committing
@@ -18,12 +15,7 @@ pub fn import(
     checkpoint: usize,
 ) -> Result<usize, IndexError> {
     let (index, fields) = open_or_create(dir)?;
-    let mut writer: IndexWriter = index.writer(256 << 20).map_err(|e| match e {
-        tantivy::TantivyError::LockFailure(LockError::LockBusy, _) => {
-            IndexError::Locked(dir.to_path_buf())
-        }
-        e => IndexError::tantivy(dir, e),
-    })?;
+    let mut writer = open_writer(dir, &index, 256 << 20, MERGE_AT_SEGMENTS)?;
     let mut added = 0;
     for record in records {
         writer

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::IndexRecordOption;
+use tantivy::store::StoreReader;
 use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::schema::{self, Fields, PDQ_FIELDS, RefRecord};
@@ -42,6 +43,8 @@ impl Shortlisted {
 pub struct Catalog {
     path: PathBuf,
     searcher: Searcher,
+    /// One document store reader per segment, for [`Catalog::record`].
+    stores: Vec<StoreReader>,
     fields: Fields,
     addrs: Vec<DocAddress>,
     /// phash of every reference still; ids are positions.
@@ -53,6 +56,9 @@ pub struct Catalog {
 }
 
 const OPEN_ATTEMPTS: usize = 20;
+/// Decompressed document store blocks cached per segment (tantivy's
+/// searcher keeps as many).
+const STORE_CACHE_BLOCKS: usize = 100;
 /// BM25's usual saturation and length-normalisation constants.
 const BM25_K1: f32 = 1.2;
 const BM25_B: f32 = 0.75;
@@ -91,6 +97,7 @@ impl Catalog {
         let mut phash = Vec::with_capacity(total);
         let mut pdq = Vec::with_capacity(total);
         let mut quality = Vec::with_capacity(total);
+        let mut stores = Vec::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ff = segment.fast_fields();
             let col = |name: &str| ff.u64(name).map_err(|e| IndexError::tantivy(path, e));
@@ -102,6 +109,11 @@ impl Catalog {
                 col(PDQ_FIELDS[3])?,
             ];
             let q = col("pdq_quality")?;
+            stores.push(
+                segment
+                    .get_store_reader(STORE_CACHE_BLOCKS)
+                    .map_err(|e| IndexError::tantivy(path, e.into()))?,
+            );
             for doc in segment.doc_ids_alive() {
                 addrs.push(DocAddress::new(ord as u32, doc));
                 phash.push([ph.first(doc).unwrap_or(0)]);
@@ -112,6 +124,7 @@ impl Catalog {
         Ok(Catalog {
             path: path.to_path_buf(),
             searcher,
+            stores,
             fields,
             addrs,
             phash: HammingIndex::build(phash),
@@ -164,6 +177,12 @@ impl Catalog {
                 tantivy::TantivyError::InvalidArgument(format!("no reference {id}")),
             )
         })?;
+        let bytes = self.stores[addr.segment_ord as usize]
+            .get_document_bytes(addr.doc_id)
+            .map_err(|e| IndexError::tantivy(&self.path, e))?;
+        if let Some(record) = self.fields.from_stored_bytes(&bytes) {
+            return Ok(record);
+        }
         let doc: TantivyDocument = self
             .searcher
             .doc(addr)

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::DecodeMode;
 use crate::fingerprint::FINGERPRINT_VERSION;
 
-pub use self::refresh::{RefreshOptions, RefreshStats, refresh};
+pub use self::refresh::{MERGE_AT_SEGMENTS, RefreshOptions, RefreshStats, refresh};
 
 /// Version of the document layout; bumped when the schema changes.
 pub const FORMAT_VERSION: u32 = 2;

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument, TantivyError, Term};
 
 use super::schema::{self, Fields, RefRecord};
@@ -38,6 +39,11 @@ pub struct RefreshOptions {
     pub checkpoint_docs: usize,
     /// Commit at least this often while work is pending.
     pub checkpoint_interval: Duration,
+    /// Merge the segments of a size level once there are this many; 0
+    /// never merges. Every segment costs each query a dictionary lookup
+    /// per visual word, so the default merges early (see
+    /// [`MERGE_AT_SEGMENTS`]).
+    pub merge_at_segments: usize,
 }
 
 impl RefreshOptions {
@@ -49,6 +55,7 @@ impl RefreshOptions {
             manifest: None,
             checkpoint_docs: 2_000,
             checkpoint_interval: Duration::from_secs(30),
+            merge_at_segments: MERGE_AT_SEGMENTS,
         }
     }
 }
@@ -91,10 +98,7 @@ pub fn refresh(
 ) -> Result<RefreshStats, IndexError> {
     let dir = &opts.index_dir;
     let (index, fields) = open_or_create(dir)?;
-    let mut writer: IndexWriter = index.writer(64 << 20).map_err(|e| match e {
-        TantivyError::LockFailure(LockError::LockBusy, _) => IndexError::Locked(dir.clone()),
-        e => IndexError::tantivy(dir, e),
-    })?;
+    let mut writer = open_writer(dir, &index, 64 << 20, opts.merge_at_segments)?;
     let existing = load_records(dir, &index, &fields)?;
 
     let mut stats = RefreshStats::default();
@@ -293,6 +297,36 @@ pub(crate) fn commit(dir: &Path, writer: &mut IndexWriter) -> Result<(), IndexEr
     prepared.set_payload(&payload);
     prepared.commit().map_err(|e| IndexError::tantivy(dir, e))?;
     Ok(())
+}
+
+/// Segments of a level are merged as soon as there are two of them
+/// (tantivy's default waits for eight). Retrieval looks every visual word of
+/// a frame up in each segment's term dictionary, so a query's cost grows
+/// with the segment count, while a merge is paid once per refresh. Levels
+/// still grow geometrically, so a still is rewritten a logarithmic number of
+/// times over the catalogue's life.
+pub const MERGE_AT_SEGMENTS: usize = 2;
+
+/// The index's writer, merging a level's segments once there are
+/// `merge_at` of them (never when 0).
+pub(crate) fn open_writer(
+    dir: &Path,
+    index: &Index,
+    memory_budget: usize,
+    merge_at: usize,
+) -> Result<IndexWriter, IndexError> {
+    let writer: IndexWriter = index.writer(memory_budget).map_err(|e| match e {
+        TantivyError::LockFailure(LockError::LockBusy, _) => IndexError::Locked(dir.to_path_buf()),
+        e => IndexError::tantivy(dir, e),
+    })?;
+    if merge_at == 0 {
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+    } else {
+        let mut policy = LogMergePolicy::default();
+        policy.set_min_num_segments(merge_at);
+        writer.set_merge_policy(Box::new(policy));
+    }
+    Ok(writer)
 }
 
 pub(crate) fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
