@@ -47,6 +47,8 @@ pub struct Catalog {
     stores: Vec<StoreReader>,
     fields: Fields,
     addrs: Vec<DocAddress>,
+    /// Per segment, the id of each document (`u32::MAX` when deleted).
+    ids: Vec<Vec<u32>>,
     /// phash of every reference still; ids are positions.
     pub phash: HammingIndex<1>,
     /// PDQ of every reference still, same ids.
@@ -94,6 +96,7 @@ impl Catalog {
         let searcher = reader.searcher();
         let total = searcher.num_docs() as usize;
         let mut addrs = Vec::with_capacity(total);
+        let mut ids = Vec::new();
         let mut phash = Vec::with_capacity(total);
         let mut pdq = Vec::with_capacity(total);
         let mut quality = Vec::with_capacity(total);
@@ -114,12 +117,15 @@ impl Catalog {
                     .get_store_reader(STORE_CACHE_BLOCKS)
                     .map_err(|e| IndexError::tantivy(path, e.into()))?,
             );
+            let mut segment_ids = vec![u32::MAX; segment.max_doc() as usize];
             for doc in segment.doc_ids_alive() {
+                segment_ids[doc as usize] = addrs.len() as u32;
                 addrs.push(DocAddress::new(ord as u32, doc));
                 phash.push([ph.first(doc).unwrap_or(0)]);
                 pdq.push(words.each_ref().map(|w| w.first(doc).unwrap_or(0)));
                 quality.push(q.first(doc).unwrap_or(0).min(100) as u8);
             }
+            ids.push(segment_ids);
         }
         Ok(Catalog {
             path: path.to_path_buf(),
@@ -127,6 +133,7 @@ impl Catalog {
             stores,
             fields,
             addrs,
+            ids,
             phash: HammingIndex::build(phash),
             pdq: HammingIndex::build(pdq),
             quality,
@@ -301,9 +308,10 @@ impl Catalog {
                 if straight <= 0.0 && mirrored <= 0.0 {
                     continue;
                 }
-                if let Ok(id) = self.addrs.binary_search(&DocAddress::new(ord as u32, doc)) {
+                let id = self.ids[ord][doc as usize];
+                if id != u32::MAX {
                     top.push(Shortlisted {
-                        id: id as u32,
+                        id,
                         scores: [straight, mirrored],
                         retrieved: [false; 2],
                     });
@@ -316,16 +324,19 @@ impl Catalog {
         for v in [0, 1] {
             let mut order: Vec<usize> =
                 (0..top.len()).filter(|&i| top[i].scores[v] > 0.0).collect();
-            order.sort_by(|&a, &b| {
+            // A total order (ids break ties): the top `depth` first, then
+            // only they are sorted.
+            let by_score = |&a: &usize, &b: &usize| {
                 top[b].scores[v]
                     .total_cmp(&top[a].scores[v])
                     .then(top[a].id.cmp(&top[b].id))
-            });
-            order
-                .iter()
-                .take(depth)
-                .enumerate()
-                .for_each(|(r, &i)| rank[i][v] = r);
+            };
+            if order.len() > depth {
+                order.select_nth_unstable_by(depth, by_score);
+                order.truncate(depth);
+            }
+            order.sort_unstable_by(by_score);
+            order.iter().enumerate().for_each(|(r, &i)| rank[i][v] = r);
         }
         let mut out: Vec<(Shortlisted, [usize; 2])> = top
             .into_iter()
