@@ -275,19 +275,31 @@ fn harris(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
 
 /// Dominant orientation from the intensity centroid of a radius-15 disc.
 fn centroid_angle(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
-    // i32 is enough (|sum| < 31 * 255 * 709) and lets the row loop vectorise.
+    // Weights 0..31 from the row's left end: the moment about the centre is
+    // then `weighted - half * sum`. A constant ramp (rather than a signed
+    // counter) lets the row loop vectorise; i32 is enough
+    // (|sum| < 31 * 255 * 709).
+    const RAMP: [i32; 31] = {
+        let mut r = [0; 31];
+        let mut i = 0;
+        while i < 31 {
+            r[i] = i as i32;
+            i += 1;
+        }
+        r
+    };
     let (mut mx, mut my) = (0i32, 0i32);
     for dy in -15i32..=15 {
-        let half = ((225 - dy * dy) as f32).sqrt() as i32;
+        let half = (225 - dy * dy).isqrt();
         let row = (y + dy) as usize * w;
         let start = row + (x - half) as usize;
         let pixels = &img[start..=start + 2 * half as usize];
-        let (mut sum, mut moment) = (0i32, 0i32);
-        for (dx, &v) in (-half..=half).zip(pixels) {
+        let (mut sum, mut weighted) = (0i32, 0i32);
+        for (&i, &v) in RAMP.iter().zip(pixels) {
             sum += v as i32;
-            moment += dx * v as i32;
+            weighted += i * v as i32;
         }
-        mx += moment;
+        mx += weighted - half * sum;
         my += dy * sum;
     }
     (my as f32)
