@@ -150,7 +150,7 @@ fn records_read_back_exactly_from_the_store() {
     use frametrace::discover::RefMeta;
     use frametrace::fingerprint::Fingerprint;
     use frametrace::fingerprint::pdq::PdqHash;
-    use frametrace::index::schema::{self, RefRecord};
+    use frametrace::index::schema::{self, Local, RefRecord};
     use tantivy::TantivyDocument;
 
     let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(still(3, 4, 480, 270)));
@@ -216,15 +216,74 @@ fn records_read_back_exactly_from_the_store() {
         let store = segment.get_store_reader(1).unwrap();
         for doc in segment.doc_ids_alive() {
             let bytes = store.get_document_bytes(doc).unwrap();
-            let direct = fields.from_stored_bytes(&bytes);
+            let direct = fields.from_stored_bytes(&bytes, Local::Keep);
             let d: TantivyDocument = searcher
                 .doc(tantivy::DocAddress::new(ord as u32, doc))
                 .unwrap();
             assert_eq!(direct, Some(fields.from_doc(&d)));
             // A truncated document is refused, never misread.
-            assert_eq!(fields.from_stored_bytes(&bytes[..bytes.len() - 1]), None);
+            assert_eq!(
+                fields.from_stored_bytes(&bytes[..bytes.len() - 1], Local::Keep),
+                None
+            );
+            // Skipping the local features changes nothing else.
+            let light = fields.from_stored_bytes(&bytes, Local::Skip).unwrap();
+            assert_eq!(light.local, None);
+            assert_eq!(
+                RefRecord {
+                    local: direct.as_ref().unwrap().local.clone(),
+                    ..light
+                },
+                direct.unwrap()
+            );
             docs += 1;
         }
     }
     assert_eq!(docs, 12);
+}
+
+#[test]
+fn rewritten_records_keep_their_local_features() {
+    let dir = TempDir::new().unwrap();
+    write_series(&dir, "alpha", 5);
+    assert_eq!(refresh(&dir, "idx"), 4);
+    let features = |dir: &TempDir| {
+        let c = Catalog::open(&dir.path().join("idx")).unwrap();
+        let mut all: Vec<(String, String, Vec<u8>)> = (0..c.len() as u32)
+            .map(|id| {
+                let r = c.record(id).unwrap();
+                (r.path, r.meta.timecode, r.local.expect("local features"))
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let before = features(&dir);
+
+    // New metadata for every still (rewritten without reading the file),
+    // and one still touched (same bytes, new mtime: read, not decoded).
+    let refs = dir.path().join("refs");
+    let rows: String = (0..4)
+        .map(|t| format!("alpha/ep01/{t}.png,alpha,ep01,00:00:0{t}\n"))
+        .collect();
+    std::fs::write(
+        refs.join("manifest.csv"),
+        format!("path,series,episode,timecode\n{rows}"),
+    )
+    .unwrap();
+    let touched = refs.join("alpha/ep01/1.png");
+    let bytes = std::fs::read(&touched).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&touched, bytes).unwrap();
+    let opts = RefreshOptions::new(dir.path().join("idx"), vec![refs]);
+    let stats = index::refresh(&opts, &Silent, &mut |p| panic!("{p:?}")).unwrap();
+    assert_eq!((stats.added, stats.updated, stats.removed), (0, 4, 0));
+
+    let after = features(&dir);
+    assert_eq!(after.len(), 4);
+    for (t, (b, a)) in before.iter().zip(&after).enumerate() {
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, format!("00:00:0{t}"));
+        assert_eq!(a.2, b.2, "{}: local features lost or changed", a.0);
+    }
 }

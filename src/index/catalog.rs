@@ -15,7 +15,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::store::StoreReader;
 use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument};
 
-use super::schema::{self, Fields, PDQ_FIELDS, RefRecord};
+use super::schema::{self, Fields, Local, PDQ_FIELDS, RefRecord};
 use super::{IndexError, check_settings};
 use crate::local::reference::word_key;
 use crate::search::HammingIndex;
@@ -187,7 +187,7 @@ impl Catalog {
         let bytes = self.stores[addr.segment_ord as usize]
             .get_document_bytes(addr.doc_id)
             .map_err(|e| IndexError::tantivy(&self.path, e))?;
-        if let Some(record) = self.fields.from_stored_bytes(&bytes) {
+        if let Some(record) = self.fields.from_stored_bytes(&bytes, Local::Keep) {
             return Ok(record);
         }
         let doc: TantivyDocument = self

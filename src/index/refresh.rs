@@ -16,9 +16,9 @@ use serde::Serialize;
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
-use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument, TantivyError, Term};
+use tantivy::{DocAddress, Index, IndexWriter, Searcher, TantivyDocument, TantivyError, Term};
 
-use super::schema::{self, Fields, RefRecord};
+use super::schema::{self, Fields, Local, RefRecord};
 use super::{IndexError, Settings, WORKING_DECODE, check_settings};
 use crate::discover::{self, Problem, Reference};
 use crate::fingerprint::{Algorithms, Fingerprinter, pillow};
@@ -80,11 +80,21 @@ pub struct RefreshStats {
     pub interrupted: bool,
 }
 
+/// A document already in the index: its record without the local
+/// features (which are loaded only for the few stills rewritten from it,
+/// so a refresh's memory does not grow with the catalogue's features),
+/// and where it is stored.
+#[derive(Clone)]
+struct Indexed {
+    record: RefRecord,
+    addr: DocAddress,
+}
+
 enum Todo {
     /// Same size and mtime, new metadata: rewrite without reading.
-    Meta(RefRecord),
+    Meta(RefRecord, DocAddress),
     /// Must be read (and maybe decoded).
-    Read(Reference, Option<RefRecord>),
+    Read(Reference, Option<Indexed>),
 }
 
 /// Brings the index at `opts.index_dir` in line with the files under
@@ -99,7 +109,7 @@ pub fn refresh(
     let dir = &opts.index_dir;
     let (index, fields) = open_or_create(dir)?;
     let mut writer = open_writer(dir, &index, 64 << 20, opts.merge_at_segments)?;
-    let existing = load_records(dir, &index, &fields)?;
+    let (searcher, existing) = load_records(dir, &index, &fields)?;
 
     let mut stats = RefreshStats::default();
     let (refs, problems) = discover::find_references(&opts.roots, opts.manifest.as_deref());
@@ -134,8 +144,10 @@ pub fn refresh(
             stats.interrupted = true;
             break;
         }
-        let results: Vec<Result<(RefRecord, bool), Problem>> =
-            batch.par_iter().map_init(Worker::new, process).collect();
+        let results: Vec<Result<(RefRecord, bool), Problem>> = batch
+            .par_iter()
+            .map_init(Worker::new, |w, t| process(w, &searcher, &fields, t))
+            .collect();
         for (t, result) in batch.iter().zip(results) {
             match result {
                 Err(p) => {
@@ -143,9 +155,9 @@ pub fn refresh(
                     stats.failed += 1;
                 }
                 Ok((record, content_same)) => {
-                    let had_old = matches!(t, Todo::Meta(_) | Todo::Read(_, Some(_)));
+                    let had_old = matches!(t, Todo::Meta(..) | Todo::Read(_, Some(_)));
                     let old_meta = match t {
-                        Todo::Read(_, Some(old)) => Some(&old.meta),
+                        Todo::Read(_, Some(old)) => Some(&old.record.meta),
                         _ => None,
                     };
                     if content_same && old_meta == Some(&record.meta) {
@@ -197,27 +209,59 @@ pub fn refresh(
 
 /// What to do with a discovered file; `None` when it is unchanged (same
 /// size, mtime and metadata as its document).
-fn classify(r: Reference, old: Option<&RefRecord>) -> Option<Todo> {
+fn classify(r: Reference, old: Option<&Indexed>) -> Option<Todo> {
     let Some(old) = old else {
         return Some(Todo::Read(r, None));
     };
+    let o = &old.record;
     match file_stamp(&r.path) {
-        Some((size, mtime)) if size == old.size && mtime == old.mtime_ns => (old.meta != r.meta)
-            .then(|| {
-                Todo::Meta(RefRecord {
+        Some((size, mtime)) if size == o.size && mtime == o.mtime_ns => {
+            (o.meta != r.meta).then(|| {
+                let record = RefRecord {
                     meta: r.meta,
-                    ..old.clone()
-                })
-            }),
+                    ..o.clone()
+                };
+                Todo::Meta(record, old.addr)
+            })
+        }
         _ => Some(Todo::Read(r, Some(old.clone()))),
     }
 }
 
+/// The stored local features of the document at `addr`.
+fn stored_local(
+    searcher: &Searcher,
+    fields: &Fields,
+    addr: DocAddress,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, Problem> {
+    let d: TantivyDocument = searcher.doc(addr).map_err(|e| Problem {
+        path: path.to_path_buf(),
+        message: format!("cannot read its indexed document: {e}"),
+    })?;
+    Ok(fields.from_doc(&d).local)
+}
+
 /// Returns the record to write and whether the file's content is the one
 /// already indexed.
-fn process(worker: &mut Worker, t: &Todo) -> Result<(RefRecord, bool), Problem> {
+fn process(
+    worker: &mut Worker,
+    searcher: &Searcher,
+    fields: &Fields,
+    t: &Todo,
+) -> Result<(RefRecord, bool), Problem> {
     let (r, old) = match t {
-        Todo::Meta(record) => return Ok((record.clone(), true)),
+        Todo::Meta(record, addr) => {
+            let path = Path::new(&record.path);
+            let local = stored_local(searcher, fields, *addr, path)?;
+            return Ok((
+                RefRecord {
+                    local,
+                    ..record.clone()
+                },
+                true,
+            ));
+        }
         Todo::Read(r, old) => (r, old),
     };
     let fail = |message: String| Problem {
@@ -228,14 +272,15 @@ fn process(worker: &mut Worker, t: &Todo) -> Result<(RefRecord, bool), Problem> 
     let bytes = source::read_limited(&r.path).map_err(|e| fail(e.to_string()))?;
     let sha256 = source::sha256_hex(&bytes);
     let path = r.path.to_string_lossy().into_owned();
-    if let Some(old) = old.as_ref().filter(|o| o.sha256 == sha256) {
+    if let Some(old) = old.as_ref().filter(|o| o.record.sha256 == sha256) {
         let record = RefRecord {
             path,
             sha256,
             size,
             mtime_ns,
             meta: r.meta.clone(),
-            ..old.clone()
+            local: stored_local(searcher, fields, old.addr, &r.path)?,
+            ..old.record.clone()
         };
         return Ok((record, true));
     }
@@ -348,22 +393,34 @@ pub(crate) fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> 
     Ok((index, fields))
 }
 
+/// The indexed documents by path, without their local features, and the
+/// searcher that reads them (kept for the features of rewritten stills).
 fn load_records(
     dir: &Path,
     index: &Index,
     fields: &Fields,
-) -> Result<HashMap<String, RefRecord>, IndexError> {
-    let reader = index.reader().map_err(|e| IndexError::tantivy(dir, e))?;
+) -> Result<(Searcher, HashMap<String, Indexed>), IndexError> {
+    let err = |e: TantivyError| IndexError::tantivy(dir, e);
+    let reader = index.reader().map_err(err)?;
     let searcher = reader.searcher();
     let mut out = HashMap::new();
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let store = segment.get_store_reader(1).map_err(|e| err(e.into()))?;
         for doc in segment.doc_ids_alive() {
-            let d: TantivyDocument = searcher
-                .doc(DocAddress::new(ord as u32, doc))
-                .map_err(|e| IndexError::tantivy(dir, e))?;
-            let record = fields.from_doc(&d);
-            out.insert(record.path.clone(), record);
+            let addr = DocAddress::new(ord as u32, doc);
+            let bytes = store.get_document_bytes(doc).map_err(err)?;
+            let record = match fields.from_stored_bytes(&bytes, Local::Skip) {
+                Some(r) => r,
+                None => {
+                    let d: TantivyDocument = searcher.doc(addr).map_err(err)?;
+                    RefRecord {
+                        local: None,
+                        ..fields.from_doc(&d)
+                    }
+                }
+            };
+            out.insert(record.path.clone(), Indexed { record, addr });
         }
     }
-    Ok(out)
+    Ok((searcher, out))
 }

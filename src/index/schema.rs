@@ -167,7 +167,7 @@ impl Fields {
     /// 8 little-endian bytes) and returns `None` for anything else, so the
     /// caller can fall back to tantivy's reader. `stored_bytes_agree_with_tantivy`
     /// checks both agree on every field.
-    pub fn from_stored_bytes(&self, bytes: &[u8]) -> Option<RefRecord> {
+    pub fn from_stored_bytes(&self, bytes: &[u8], local: Local) -> Option<RefRecord> {
         let mut r = bytes;
         let count = read_vint(&mut r)?;
         let mut values: Vec<Stored<'_>> = Vec::new();
@@ -182,7 +182,11 @@ impl Fields {
                 U64_CODE => Stored::Num(u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?)),
                 BYTES_CODE => {
                     let len = usize::try_from(read_vint(&mut r)?).ok()?;
-                    Stored::Bytes(take(&mut r, len)?)
+                    let bytes = take(&mut r, len)?;
+                    match local {
+                        Local::Keep => Stored::Bytes(bytes),
+                        Local::Skip => Stored::Missing,
+                    }
                 }
                 _ => return None,
             };
@@ -246,6 +250,16 @@ impl Fields {
             },
         }
     }
+}
+
+/// Whether [`Fields::from_stored_bytes`] copies the local features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Local {
+    /// Read them (`RefRecord::local` as stored).
+    Keep,
+    /// Leave them (`RefRecord::local` is `None`): for reading every record
+    /// of a large index.
+    Skip,
 }
 
 /// One stored value, borrowed from a document or its bytes.
