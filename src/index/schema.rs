@@ -165,8 +165,10 @@ impl Fields {
     /// same layout (a VInt count, then per value a u32 field id, a type
     /// code and the value: text and bytes as VInt length plus data, u64 as
     /// 8 little-endian bytes) and returns `None` for anything else, so the
-    /// caller can fall back to tantivy's reader. `stored_bytes_agree_with_tantivy`
-    /// checks both agree on every field.
+    /// caller can fall back to tantivy's reader. With [`Local::Skip`] the
+    /// local features are left out (`local` is `None`). The test
+    /// `records_read_back_exactly_from_the_store` checks both readers agree
+    /// on every field.
     pub fn from_stored_bytes(&self, bytes: &[u8], local: Local) -> Option<RefRecord> {
         let mut r = bytes;
         let count = read_vint(&mut r)?;
