@@ -14,6 +14,8 @@
 //! Reads `../shared/devbench` (or `$FRAMETRACE_DEVBENCH`) when present, as
 //! the issue asks (devbench frame sizes); otherwise generates 20 series of
 //! 640x360 stills and 260 leaked frames with `frametrace::synth`.
+//! `$FRAMETRACE_BENCH_PROBES` sets [`QueryOptions::word_probes`] (default
+//! 0, as `frametrace query`).
 //! `$FRAMETRACE_BENCH_INDEX` names a prebuilt index to query instead (the
 //! README's catalogue-scale row: devbench's stills plus
 //! `examples/synthetic_refs.rs`).
@@ -124,11 +126,16 @@ fn main() {
 
     let mut fp = Fingerprinter::new();
     let mut fx = FeatureExtractor::new(reference::query_params());
+    let probes: usize = std::env::var("FRAMETRACE_BENCH_PROBES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let run = |fp: &mut Fingerprinter, fx: &mut FeatureExtractor, path: &PathBuf, k: usize| {
         let opts = QueryOptions {
             thresholds: Default::default(),
             top: 3,
             local_candidates: k,
+            word_probes: probes,
         };
         let t = Instant::now();
         let hashed = query::hash_frame(fp, path);
@@ -156,7 +163,7 @@ fn main() {
         }
     }
     println!(
-        "\nlocal stage cost, one core, {source}: {} stills indexed, {} frames, {} reach the local stage, fastest of {reps} runs each",
+        "\nlocal stage cost, one core, {source}: {} stills indexed, {} frames, {} reach the local stage, fastest of {reps} runs each, {probes} word probes",
         catalog.len(),
         files.len(),
         extra.len()

@@ -155,6 +155,7 @@ fn query(args: &QueryArgs) -> Result<u8> {
         thresholds: args.thresholds.thresholds(),
         top: args.top,
         local_candidates: args.thresholds.local_candidates,
+        word_probes: args.thresholds.word_probes.into(),
     };
     let mut out = QueryReport::new(args.format.into(), BufWriter::new(io::stdout().lock()));
     let bar = Bar::for_stderr();
@@ -196,6 +197,7 @@ fn evaluate(args: &EvalArgs) -> Result<u8> {
         thresholds: args.thresholds.thresholds(),
         top: 3,
         local_candidates: args.thresholds.local_candidates,
+        word_probes: args.thresholds.word_probes.into(),
     };
     let mut frames_out = match &args.frames {
         Some(p) => Some(QueryReport::new(

@@ -520,6 +520,19 @@ fn local_stage_attributes_a_noted_crop_with_evidence() {
     assert_eq!(lines[1]["verdict"], "unknown", "{}", lines[1]);
     assert!(lines[1]["evidence"].is_null());
 
+    // Word probes find the same still, and keep the other frame unknown.
+    let probed = run(&["--word-probes", "2"]);
+    assert_eq!(probed[0]["verdict"], "match", "{}", probed[0]);
+    assert_eq!(probed[0]["evidence"]["reference"], hit["evidence"]["reference"]);
+    assert_eq!(probed[1]["verdict"], "unknown", "{}", probed[1]);
+    let refused = frametrace()
+        .args(["query", "frames", "--index", "idx", "--word-probes", "5"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--word-probes"), "{}", stderr(&refused));
+
     // The same crop pasted on a white retake sheet with notes around it:
     // the frame is found on the page and attributed from there.
     let noted = image::load_from_memory(&noted_crop(22)).unwrap().to_rgb8();

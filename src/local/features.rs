@@ -9,8 +9,8 @@
 //! generated here, deterministically, with mirror-paired bits so that a
 //! horizontally flipped image only permutes descriptor bits.
 
-use super::Keypoint;
 use super::sampling::{self, describe, integrate, resize_bilinear};
+use super::{Keypoint, Margins};
 use image::GrayImage;
 
 /// Tuning knobs of [`FeatureExtractor`].
@@ -98,6 +98,25 @@ impl FeatureExtractor {
     /// Finds and describes up to `max_keypoints` keypoints in `grey`;
     /// coordinates are in `grey`'s pixels.
     pub fn extract(&mut self, grey: &GrayImage) -> Vec<Keypoint> {
+        self.extract_into(grey, None)
+    }
+
+    /// [`FeatureExtractor::extract`], also pushing each keypoint's test
+    /// margins ([`Margins`]) to `margins`, in keypoint order.
+    pub fn extract_with_margins(
+        &mut self,
+        grey: &GrayImage,
+        margins: &mut Vec<Margins>,
+    ) -> Vec<Keypoint> {
+        margins.clear();
+        self.extract_into(grey, Some(margins))
+    }
+
+    fn extract_into(
+        &mut self,
+        grey: &GrayImage,
+        mut margins: Option<&mut Vec<Margins>>,
+    ) -> Vec<Keypoint> {
         let p = self.params.clone();
         let (mut w, mut h) = (grey.width() as usize, grey.height() as usize);
         self.level.clear();
@@ -123,7 +142,12 @@ impl FeatureExtractor {
                 };
                 let bin = (angle / std::f32::consts::TAU * ANGLE_BINS as f32).round() as usize
                     % ANGLE_BINS;
-                let desc = describe(&self.integral, w + 1, x, y, &self.patterns[bin]);
+                let slot = margins.as_deref_mut().map(|m| {
+                    m.push([0; 256]);
+                    let last = m.len() - 1;
+                    &mut m[last]
+                });
+                let desc = describe(&self.integral, w + 1, x, y, &self.patterns[bin], slot);
                 let angle = if p.oriented {
                     bin as f32 * std::f32::consts::TAU / ANGLE_BINS as f32
                 } else {

@@ -110,25 +110,79 @@ pub fn mirror(kps: &[Keypoint], width: u32) -> Vec<Keypoint> {
         .collect()
 }
 
+/// Per descriptor test, the margin between its two box sums (see
+/// [`features::FeatureExtractor::extract_with_margins`]), saturated at 255.
+pub type Margins = [u8; 256];
+
+/// Most probes per query word that [`probed_words`] makes.
+pub const MAX_PROBES_PER_WORD: usize = 4;
+/// A test whose box sums differ by less than this (4 grey levels on
+/// average over the 25 pixels) is one that re-encoding noise can flip.
+pub const UNRELIABLE_MARGIN: u8 = 100;
+
 /// Training-free visual words: LSH table `t` reads a fixed random subset of
 /// [`BITS_PER_WORD`] descriptor bits; the word is `t << 24 | bits`.
 pub fn visual_words(kp: &Keypoint) -> [u32; WORDS_PER_KEYPOINT] {
-    static TABLES: std::sync::OnceLock<[[u8; BITS_PER_WORD]; WORDS_PER_KEYPOINT]> =
-        std::sync::OnceLock::new();
-    let tables = TABLES.get_or_init(|| {
-        let mut rng = SplitMix(0x7761_7264_735f_0001);
-        let mut perm: Vec<u8> = (0..=255).collect();
-        for i in (1..perm.len()).rev() {
-            perm.swap(i, rng.next() as usize % (i + 1));
-        }
-        std::array::from_fn(|t| std::array::from_fn(|b| perm[t * BITS_PER_WORD + b]))
-    });
+    let tables = word_tables();
     std::array::from_fn(|t| {
         let bits = tables[t].iter().enumerate().fold(0u32, |acc, (j, &b)| {
             acc | ((((kp.desc[b as usize / 64] >> (b % 64)) & 1) as u32) << j)
         });
         ((t as u32) << 24) | bits
     })
+}
+
+/// The descriptor bits each LSH table reads (disjoint).
+fn word_tables() -> &'static [[u8; BITS_PER_WORD]; WORDS_PER_KEYPOINT] {
+    static TABLES: std::sync::OnceLock<[[u8; BITS_PER_WORD]; WORDS_PER_KEYPOINT]> =
+        std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut rng = SplitMix(0x7761_7264_735f_0001);
+        let mut perm: Vec<u8> = (0..=255).collect();
+        for i in (1..perm.len()).rev() {
+            perm.swap(i, rng.next() as usize % (i + 1));
+        }
+        std::array::from_fn(|t| std::array::from_fn(|b| perm[t * BITS_PER_WORD + b]))
+    })
+}
+
+/// Multi-probe query words: [`visual_words`] of `kp`, and each word again
+/// with one of its `probes` least reliable bits flipped (at most
+/// [`MAX_PROBES_PER_WORD`]), among bits whose test margin is under
+/// [`UNRELIABLE_MARGIN`]. Re-encoding, rescaling and upscaling noise flips
+/// exactly those tests, and then the exact word misses the still it came
+/// from; flipping reliable bits would only add noise to the ranking.
+/// `margins` are the keypoint's as extracted; `mirrored` says `kp` is its
+/// [`mirror`] (whose bit `b` is the extracted bit `b ^ 1`).
+pub fn probed_words(
+    kp: &Keypoint,
+    margins: &Margins,
+    mirrored: bool,
+    probes: usize,
+    out: &mut Vec<u32>,
+) {
+    let tables = word_tables();
+    let twin = mirrored as usize;
+    let probes = probes.min(MAX_PROBES_PER_WORD);
+    for (word, bits) in visual_words(kp).into_iter().zip(tables) {
+        out.push(word);
+        // The smallest margins first, ties by bit position.
+        let mut all = [(UNRELIABLE_MARGIN, usize::MAX); MAX_PROBES_PER_WORD];
+        let weakest = &mut all[..probes];
+        for (j, &b) in bits.iter().enumerate() {
+            let m = margins[b as usize ^ twin];
+            if let Some(slot) = weakest.iter().position(|w| m < w.0) {
+                weakest[slot..].rotate_right(1);
+                weakest[slot] = (m, j);
+            }
+        }
+        out.extend(
+            weakest
+                .iter()
+                .filter(|w| w.1 != usize::MAX)
+                .map(|w| word ^ (1 << w.1)),
+        );
+    }
 }
 
 /// Compact storage: header `K1` + u32 count, then per keypoint x, y (u16,

@@ -16,7 +16,8 @@ use super::features::{ExtractorParams, FeatureExtractor};
 use super::matcher::{ProbeKeys, probe_keys};
 use super::verify::{Verification, fit};
 use super::{Keypoint, LocalError, QUERY_LONG_SIDE, REF_LONG_SIDE, from_bytes, to_bytes};
-use super::{agreement, mirror, visual_words};
+use super::{MAX_PROBES_PER_WORD, Margins, WORDS_PER_KEYPOINT, agreement, mirror};
+use super::{probed_words, visual_words};
 
 /// Keypoints kept per reference still.
 pub const REF_KEYPOINTS: usize = 600;
@@ -115,7 +116,8 @@ pub struct QueryFeatures {
     pub keypoints: Vec<Keypoint>,
     /// The keypoints of the mirrored frame ([`mirror`]).
     pub mirrored: Vec<Keypoint>,
-    /// Visual words of the frame, sorted, distinct.
+    /// Visual words of the frame, sorted, distinct (with their probes,
+    /// when asked for: [`QueryFeatures::of_query_probed`]).
     pub words: Vec<u32>,
     /// Visual words of the mirrored frame.
     pub mirrored_words: Vec<u32>,
@@ -124,14 +126,35 @@ pub struct QueryFeatures {
 }
 
 impl QueryFeatures {
-    /// Extracts a query frame's features from its grey image.
+    /// Extracts a query frame's features from its grey image, with exact
+    /// visual words ([`QueryFeatures::of_query_probed`] with 0 probes).
     pub fn of_query(fx: &mut FeatureExtractor, grey: &GrayImage) -> QueryFeatures {
+        QueryFeatures::of_query_probed(fx, grey, 0)
+    }
+
+    /// Extracts a query frame's features; each visual word is also looked
+    /// up with up to `probes` of its least reliable bits flipped
+    /// ([`probed_words`]; at most [`MAX_PROBES_PER_WORD`] are used).
+    pub fn of_query_probed(
+        fx: &mut FeatureExtractor,
+        grey: &GrayImage,
+        probes: usize,
+    ) -> QueryFeatures {
         let working = super::working_image(grey, QUERY_LONG_SIDE, QUERY_MAX_UP);
-        let keypoints = fx.extract(&working);
+        let mut margins = Vec::new();
+        let keypoints = if probes == 0 {
+            fx.extract(&working)
+        } else {
+            fx.extract_with_margins(&working, &mut margins)
+        };
         let mirrored = mirror(&keypoints, working.width());
+        let words = |kps: &[Keypoint], flipped: bool| match probes {
+            0 => words_of(kps),
+            _ => probed_words_of(kps, &margins, flipped, probes),
+        };
         QueryFeatures {
-            words: words_of(&keypoints),
-            mirrored_words: words_of(&mirrored),
+            words: words(&keypoints, false),
+            mirrored_words: words(&mirrored, true),
             keys: probe_keys(&keypoints),
             mirrored_keys: probe_keys(&mirrored),
             working: QueryImage::new(working),
@@ -159,6 +182,23 @@ impl QueryFeatures {
             mirrored,
         )
     }
+}
+
+/// The distinct [`probed_words`] of a query view, sorted.
+fn probed_words_of(
+    kps: &[Keypoint],
+    margins: &[Margins],
+    mirrored: bool,
+    probes: usize,
+) -> Vec<u32> {
+    let probes = probes.min(MAX_PROBES_PER_WORD);
+    let mut words = Vec::with_capacity(kps.len() * WORDS_PER_KEYPOINT * (1 + probes));
+    for (kp, m) in kps.iter().zip(margins) {
+        probed_words(kp, m, mirrored, probes, &mut words);
+    }
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
 fn words_of(kps: &[Keypoint]) -> Vec<u32> {

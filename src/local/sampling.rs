@@ -6,7 +6,7 @@
 //! ours, generated from a fixed seed, and the pyramid uses a fixed-point
 //! bilinear resize.
 
-use super::SplitMix;
+use super::{Margins, SplitMix};
 
 /// The base pattern pre-rotated into `bins` orientations (offsets rounded to
 /// pixels); upright mode transposes it so that mirror twins stay twins under
@@ -35,13 +35,16 @@ pub(crate) fn rotated_patterns(oriented: bool, bins: usize) -> Vec<[[i8; 4]; 256
 }
 
 /// 256 binary tests between 5x5 box means (the smoothing BRIEF needs),
-/// read from the integral image `ii` of row length `iw`.
+/// read from the integral image `ii` of row length `iw`. With `margins`,
+/// also each test's margin: how far apart its two box sums are (in sums
+/// of 25 pixels, saturated at 255), a measure of how easily noise flips it.
 pub(crate) fn describe(
     ii: &[u32],
     iw: usize,
     x: i32,
     y: i32,
     pattern: &[[i8; 4]; 256],
+    margins: Option<&mut Margins>,
 ) -> [u64; 4] {
     let at = |dx: i8, dy: i8| {
         let (x0, y0) = ((x + dx as i32 - 2) as usize, (y + dy as i32 - 2) as usize);
@@ -52,8 +55,19 @@ pub(crate) fn describe(
             .wrapping_add(ii[top + x0])
     };
     let mut desc = [0u64; 4];
-    for (bit, p) in pattern.iter().enumerate() {
-        desc[bit / 64] |= ((at(p[0], p[1]) < at(p[2], p[3])) as u64) << (bit % 64);
+    match margins {
+        None => {
+            for (bit, p) in pattern.iter().enumerate() {
+                desc[bit / 64] |= ((at(p[0], p[1]) < at(p[2], p[3])) as u64) << (bit % 64);
+            }
+        }
+        Some(m) => {
+            for ((bit, p), m) in pattern.iter().enumerate().zip(m.iter_mut()) {
+                let (a, b) = (at(p[0], p[1]), at(p[2], p[3]));
+                desc[bit / 64] |= ((a < b) as u64) << (bit % 64);
+                *m = a.abs_diff(b).min(255) as u8;
+            }
+        }
     }
     desc
 }

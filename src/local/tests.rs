@@ -267,3 +267,102 @@ fn word_keys_are_the_indexed_terms() {
         assert_eq!(key, word_term(w).as_bytes(), "word {w:#x}");
     }
 }
+
+#[test]
+fn probes_flip_the_least_reliable_bits_of_each_word() {
+    let kp = features(&scene(3))[0];
+    let tables = word_tables();
+    let mut margins = [200u8; 256];
+    // Table 0: its bit 5 least reliable, then bit 2 (ties keep order);
+    // table 1: one unreliable bit; tables 2 and 3: none under the cut.
+    margins[tables[0][5] as usize] = 3;
+    margins[tables[0][2] as usize] = 40;
+    margins[tables[0][9] as usize] = 40;
+    margins[tables[1][17] as usize] = UNRELIABLE_MARGIN - 1;
+    margins[tables[2][0] as usize] = UNRELIABLE_MARGIN;
+    let exact = visual_words(&kp);
+    let probed = |probes: usize, kp: &Keypoint, mirrored: bool| {
+        let mut out = Vec::new();
+        probed_words(kp, &margins, mirrored, probes, &mut out);
+        out
+    };
+    assert_eq!(probed(0, &kp, false), exact.to_vec());
+    assert_eq!(
+        probed(2, &kp, false),
+        vec![
+            exact[0],
+            exact[0] ^ 1 << 5,
+            exact[0] ^ 1 << 2,
+            exact[1],
+            exact[1] ^ 1 << 17,
+            exact[2],
+            exact[3],
+        ]
+    );
+    assert_eq!(probed(1, &kp, false).len(), 6);
+    // The mirrored keypoint reads twin bits: its margins are the twins'.
+    let m = mirror(&[kp], 640)[0];
+    let flipped = visual_words(&m);
+    let mut twin = [200u8; 256];
+    twin[tables[3][4] as usize ^ 1] = 0;
+    let mut out = Vec::new();
+    probed_words(&m, &twin, true, 2, &mut out);
+    assert_eq!(
+        out,
+        vec![
+            flipped[0],
+            flipped[1],
+            flipped[2],
+            flipped[3],
+            flipped[3] ^ 1 << 4
+        ]
+    );
+}
+
+#[test]
+fn margins_come_with_the_same_keypoints() {
+    let img = scene(4);
+    let mut fx = FeatureExtractor::new(ExtractorParams::default());
+    let plain = fx.extract(&img);
+    let mut margins = vec![[7u8; 256]];
+    let with = fx.extract_with_margins(&img, &mut margins);
+    assert_eq!(plain, with);
+    assert_eq!(margins.len(), with.len());
+    // Flat paint ties many tests exactly, a textured scene not all of them.
+    let zero = margins.iter().flatten().filter(|&&m| m == 0).count();
+    assert!(
+        zero > 0 && zero < margins.len() * 256 / 2,
+        "{zero} zero margins"
+    );
+}
+
+#[test]
+fn probes_find_words_that_noise_flips() {
+    let clean = scene(5);
+    let mut rng = SplitMix(99);
+    let noisy = GrayImage::from_fn(640, 360, |x, y| {
+        let v = clean.get_pixel(x, y)[0] as i32 + (rng.next() % 7) as i32 - 3;
+        Luma([v.clamp(0, 255) as u8])
+    });
+    let mut fx = FeatureExtractor::new(reference::reference_params());
+    let stored: std::collections::HashSet<u32> = LocalFeatures::of_reference(&mut fx, &clean)
+        .words()
+        .into_iter()
+        .collect();
+    let mut fx = FeatureExtractor::new(reference::query_params());
+    let mut shared = |probes: usize| {
+        let q = QueryFeatures::of_query_probed(&mut fx, &noisy, probes);
+        let hits = q.words.iter().filter(|w| stored.contains(w)).count();
+        (hits, q.words.len())
+    };
+    let ((exact, n0), (probed, n2)) = (shared(0), shared(2));
+    // Words added by random flips would hit stored words at the stored
+    // words' share of the word space (< 1%); flips of unreliable bits hit
+    // far more often.
+    let added = (n2 - n0) as f32;
+    let chance = added * stored.len() as f32 / (WORDS_PER_KEYPOINT << BITS_PER_WORD) as f32;
+    assert!(
+        (probed - exact) as f32 > 5.0 * chance.max(1.0),
+        "{exact} exact hits, {probed} with probes ({added} words added, {chance:.0} by chance)"
+    );
+}

@@ -39,6 +39,9 @@ pub struct QueryOptions {
     pub top: usize,
     /// Stills the local stage verifies per frame; 0 turns it off.
     pub local_candidates: usize,
+    /// Probes per visual word of the local stage's retrieval (0: exact
+    /// words only); see [`QueryFeatures::of_query_probed`].
+    pub word_probes: usize,
 }
 
 pub use self::local::LocalResult;
@@ -331,7 +334,7 @@ fn decide(
     }
     let mut best: Option<(LocalResult, &View, Option<[u32; 4]>)> = None;
     for (view, inset) in views {
-        let q = QueryFeatures::of_query(fx, &view.grey);
+        let q = QueryFeatures::of_query_probed(fx, &view.grey, opts.word_probes);
         let stop_at = t.local_score + EARLY_STOP_MARGIN;
         let k = shortlist_len(opts.local_candidates, view.grey.dimensions());
         if let Some(found) = local::best(catalog, &q, k, t.local_score, stop_at)?
