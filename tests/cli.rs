@@ -523,7 +523,10 @@ fn local_stage_attributes_a_noted_crop_with_evidence() {
     // Word probes find the same still, and keep the other frame unknown.
     let probed = run(&["--word-probes", "2"]);
     assert_eq!(probed[0]["verdict"], "match", "{}", probed[0]);
-    assert_eq!(probed[0]["evidence"]["reference"], hit["evidence"]["reference"]);
+    assert_eq!(
+        probed[0]["evidence"]["reference"],
+        hit["evidence"]["reference"]
+    );
     assert_eq!(probed[1]["verdict"], "unknown", "{}", probed[1]);
     let refused = frametrace()
         .args(["query", "frames", "--index", "idx", "--word-probes", "5"])
@@ -531,7 +534,11 @@ fn local_stage_attributes_a_noted_crop_with_evidence() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("--word-probes"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--word-probes"),
+        "{}",
+        stderr(&refused)
+    );
 
     // The same crop pasted on a white retake sheet with notes around it:
     // the frame is found on the page and attributed from there.
