@@ -44,6 +44,12 @@ pub fn query_params() -> ExtractorParams {
     }
 }
 
+/// The factor a query frame of `size` is upscaled by for extraction: 1 for
+/// a frame of at least [`QUERY_LONG_SIDE`] on its long side, at most 3.
+pub fn query_upscale((w, h): (u32, u32)) -> f32 {
+    (QUERY_LONG_SIDE as f32 / w.max(h).max(1) as f32).clamp(1.0, QUERY_MAX_UP)
+}
+
 /// The local features of one reference still.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalFeatures {

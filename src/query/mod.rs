@@ -50,14 +50,14 @@ pub use self::local::LocalResult;
 /// this much over the match threshold (confidence 0.98).
 const EARLY_STOP_MARGIN: f32 = 4.0;
 
-/// Frames smaller than this (long side, pixels) get a longer shortlist.
-const SMALL_FRAME: u32 = 320;
-
-/// How many stills to verify for a frame of `size`: `k`, or 3k for a small
-/// frame, whose few, upscaled keypoints give less reliable visual words, so
-/// that the right still ranks lower on the shortlist.
-fn shortlist_len(k: usize, (w, h): (u32, u32)) -> usize {
-    if w.max(h) < SMALL_FRAME { 3 * k } else { k }
+/// How many stills to verify for a frame of `size`: `k` times the factor
+/// the frame is upscaled by for extraction ([`reference::query_upscale`],
+/// 1 to 3), rounded up. The fewer pixels a frame really has, the less
+/// reliable its visual words, and the lower the right still ranks on the
+/// shortlist; a step at one size would treat frames just either side of it
+/// differently.
+fn shortlist_len(k: usize, size: (u32, u32)) -> usize {
+    (k as f32 * reference::query_upscale(size)).ceil() as usize
 }
 
 /// Default [`QueryOptions::local_candidates`].
@@ -370,4 +370,30 @@ fn decide(
     }
     result.local = Some(found);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shortlist_len;
+
+    #[test]
+    fn shortlist_grows_with_the_upscaling_of_small_frames() {
+        // Frames as large as the working image or larger: k.
+        assert_eq!(shortlist_len(8, (640, 360)), 8);
+        assert_eq!(shortlist_len(8, (1920, 1080)), 8);
+        assert_eq!(shortlist_len(8, (360, 640)), 8);
+        // Smaller frames: k times their upscaling, rounded up, at most 3k.
+        assert_eq!(shortlist_len(8, (320, 180)), 16);
+        assert_eq!(shortlist_len(8, (358, 201)), 15);
+        assert_eq!(shortlist_len(8, (200, 112)), 24);
+        assert_eq!(shortlist_len(8, (40, 40)), 24);
+        assert_eq!(shortlist_len(8, (0, 0)), 24);
+        // Monotone: a smaller frame never gets a shorter list.
+        let lens: Vec<usize> = (1..=700)
+            .rev()
+            .map(|s| shortlist_len(8, (s, s / 2)))
+            .collect();
+        assert!(lens.windows(2).all(|w| w[0] <= w[1]), "{lens:?}");
+        assert_eq!(shortlist_len(0, (100, 100)), 0);
+    }
 }
