@@ -138,8 +138,8 @@ pub struct ThresholdArgs {
     #[arg(long, default_value_t = DEFAULT_LOCAL_CANDIDATES)]
     pub local_candidates: usize,
     /// Local stage: also look each visual word up with up to N of its
-    /// least reliable bits flipped (0-4; 2 finds more noisy, small frames
-    /// at some 15% more local-stage time, README "Word probes").
+    /// least reliable bits flipped (0-4; the README's "Word probes" has
+    /// what 1-3 gain and cost).
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub word_probes: u8,
 }
