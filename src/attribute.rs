@@ -108,6 +108,9 @@ pub struct LocalEvidence {
     pub scale: f32,
     /// Rotation from frame to reference, degrees.
     pub rotation_deg: f32,
+    /// Stretch of the frame's width against its height that the match
+    /// needed: 1 unless the frame was resized to another aspect ratio.
+    pub aspect: f32,
     /// Offset of the frame's origin in the reference, as a share of the
     /// reference's width and height.
     pub offset: [f32; 2],
@@ -139,6 +142,7 @@ impl LocalEvidence {
             matches: v.matches,
             scale: v.scale,
             rotation_deg: v.rotation_deg,
+            aspect: v.aspect,
             offset: [
                 v.tx / ref_size.0.max(1) as f32,
                 v.ty / ref_size.1.max(1) as f32,

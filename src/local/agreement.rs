@@ -6,7 +6,7 @@
 //! valid inliers between two unrelated frames. What an unrelated frame
 //! cannot reproduce is the rest of the picture: the other figures, the
 //! background's edges. Here the query is warped onto a small thumbnail of
-//! the reference through the fitted similarity and their edge maps are
+//! the reference through the fitted similarity (or stretch) and their edge maps are
 //! compared over the covered area:
 //!
 //! - `recall`: the share of the reference's edges that the frame shows
@@ -205,13 +205,13 @@ fn warp_query(
     let (iw, ii) = (qw + 1, query.integral());
     // Thumbnail pixel -> reference working pixel -> query pixel.
     let f = tw as f32 / ref_size.0 as f32;
-    let (s, c) = v.rotation_deg.to_radians().sin_cos();
-    let (a, b) = (v.scale * c, v.scale * s);
-    let n = a * a + b * b;
-    let (ia, ib) = (a / n, -b / n);
+    let [a, b, c, d, tx, ty] = v.transform;
+    let det = a * d - b * c;
+    let det = if det.abs() > f32::EPSILON { det } else { 1.0 };
+    let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
     let to_query = |rx: f32, ry: f32| {
-        let (dx, dy) = (rx - v.tx, ry - v.ty);
-        let (x, y) = (ia * dx - ib * dy, ib * dx + ia * dy);
+        let (dx, dy) = (rx - tx, ry - ty);
+        let (x, y) = (ia * dx + ib * dy, ic * dx + id * dy);
         if v.mirrored {
             (qw as f32 - 1.0 - x, y)
         } else {

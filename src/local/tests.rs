@@ -60,6 +60,7 @@ fn crop_verifies_with_its_offset() {
     let query = image::imageops::crop_imm(&reference, 100, 60, 400, 250).to_image();
     let v = check(&query, &reference);
     assert!(v.inliers >= 20 && !v.mirrored, "{v:?}");
+    assert!((v.aspect - 1.0).abs() < 0.02, "{v:?}");
     assert!(
         (v.scale - 1.0).abs() < 0.03 && v.rotation_deg.abs() < 1.5,
         "{v:?}"
@@ -94,6 +95,24 @@ fn rotation_and_scale_are_recovered() {
         assert!((v.scale * zoom - 1.0).abs() < 0.05, "{deg} {zoom}: {v:?}");
         assert!((v.rotation_deg + deg).abs() < 1.5, "{deg} {zoom}: {v:?}");
     }
+}
+
+#[test]
+fn a_frame_resized_to_another_aspect_ratio_verifies_as_stretched() {
+    let reference = scene(4);
+    let thumb = thumbnail(&reference);
+    let crop = image::imageops::crop_imm(&reference, 40, 30, 560, 300).to_image();
+    // 16:9 content squeezed to 4:3: the width shrinks by three quarters.
+    let query = image::imageops::resize(&crop, 420, 300, image::imageops::FilterType::Triangle);
+    let v = check(&query, &reference);
+    assert!(v.inliers >= 40, "{v:?}");
+    assert!((v.aspect - 4.0 / 3.0).abs() < 0.05, "{v:?}");
+    assert!(
+        (v.tx - 40.0).abs() < 4.0 && (v.ty - 30.0).abs() < 4.0,
+        "{v:?}"
+    );
+    let a = agreement(&QueryImage::new(query), &thumb, reference.dimensions(), &v);
+    assert!(a.recall > 0.75 && a.photometric > 0.75, "{a:?}");
 }
 
 #[test]

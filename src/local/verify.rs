@@ -10,7 +10,7 @@
 //! mirrored query is tried too.
 
 use super::matcher::{PROBE_TABLES, Pair, match_descriptors, probe_keys};
-use super::similarity::{Model, least_squares, two_point};
+use super::similarity::{Affine, Model, least_squares, stretched, two_point};
 use super::{Keypoint, SplitMix, mirror};
 
 /// Evidence that a query shows (part of) a reference still.
@@ -24,8 +24,15 @@ pub struct Verification {
     pub inliers: u32,
     /// Matches that passed the ratio test (the RANSAC input).
     pub matches: u32,
-    /// Reference pixels per query pixel.
+    /// Reference pixels per query pixel (the square root of the area
+    /// ratio when the frame was stretched).
     pub scale: f32,
+    /// How much wider than high the frame must be stretched to match the
+    /// reference: 1 unless the frame was resized to another aspect ratio.
+    pub aspect: f32,
+    /// The fitted map, query to reference pixels: `r = (m0 m1; m2 m3) q +
+    /// (m4, m5)` (a similarity unless the frame was stretched).
+    pub transform: [f32; 6],
     /// Rotation from query to reference, degrees, -180..180.
     pub rotation_deg: f32,
     /// Translation x, reference pixels.
@@ -60,6 +67,12 @@ const SCREEN_TABLES: usize = 3;
 const CONFIDENT_INLIERS: u32 = 30;
 /// Fewest inliers worth reporting.
 const MIN_INLIERS: usize = 5;
+/// Largest stretch of a frame's width against its height (or the other way
+/// round) tried: 16:9 shown as 4:3 is 1.33.
+const MAX_ASPECT: f32 = 1.5;
+/// Largest shear of a stretched fit (cosine of the angle between the
+/// images of the frame's axes): frames are resized, not sheared.
+const MAX_SHEAR: f32 = 0.1;
 
 /// Verifies `query` against `reference` (sizes are the extracted images'
 /// width and height); `None` when no plausible placement has enough inliers.
@@ -131,6 +144,12 @@ pub(crate) fn fit(
     ransac(&quick)?;
     let pairs = match_descriptors(query, keys, reference, PROBE_TABLES);
     let (model, inliers) = ransac(&pairs)?;
+    let (model, inliers) = match stretch(&pairs, &inliers) {
+        // A stretch must explain clearly more matches than the similarity:
+        // on an unstretched frame it only fits noise.
+        Some((a, more)) if more.len() >= inliers.len() + (inliers.len() / 8).max(4) => (a, more),
+        _ => (Affine::from(model), inliers),
+    };
     let corners = [
         (0.0, 0.0),
         (qs.0 as f32, 0.0),
@@ -146,7 +165,7 @@ pub(crate) fn fit(
         )
     };
     let ((x0, x1), (y0, y1)) = (span(|c| c.0, rs.0), span(|c| c.1, rs.1));
-    let inverse = model.inverse();
+    let inverse = model.inverse()?;
     let inside = |p: (f32, f32), s: (u32, u32)| {
         p.0 >= 0.0 && p.1 >= 0.0 && p.0 < s.0 as f32 && p.1 < s.1 as f32
     };
@@ -211,9 +230,11 @@ pub(crate) fn fit(
         inliers: inliers.len() as u32,
         matches: pairs.len() as u32,
         scale: model.scale(),
-        rotation_deg: model.turn.to_degrees(),
-        tx: model.tx,
-        ty: model.ty,
+        aspect: model.aspect(),
+        transform: model.0,
+        rotation_deg: model.turn().to_degrees(),
+        tx: model.0[4],
+        ty: model.0[5],
         mirrored,
         region: [x0, y0, x1, y1],
         covisible: ref_seen.min(query_seen) as u32,
@@ -268,6 +289,48 @@ fn ransac(pairs: &[Pair]) -> Option<(Model, Vec<Pair>)> {
         return None;
     }
     Some((model, inliers))
+}
+
+/// Refits the similarity's inliers with an affine map, a few rounds, as
+/// long as that gains inliers: a frame resized to another aspect ratio
+/// only agrees with a similarity along a band. The map must stay a
+/// plausible stretch ([`MAX_ASPECT`], [`MAX_SHEAR`], [`SCALE_RANGE`]).
+fn stretch(pairs: &[Pair], inliers: &[Pair]) -> Option<(Affine, Vec<Pair>)> {
+    let mut best: Option<(Affine, Vec<Pair>)> = None;
+    let mut current = inliers.to_vec();
+    for _ in 0..4 {
+        let Some(a) = stretched(&current).filter(|a| {
+            let aspect = a.aspect();
+            a.det() > 0.0
+                && (1.0 / MAX_ASPECT..=MAX_ASPECT).contains(&aspect)
+                && a.shear().abs() <= MAX_SHEAR
+                && (SCALE_RANGE.0..=SCALE_RANGE.1).contains(&a.scale())
+        }) else {
+            break;
+        };
+        let next: Vec<Pair> = pairs
+            .iter()
+            .copied()
+            .filter(|p| is_affine_inlier(&a, p))
+            .collect();
+        if next.len() <= best.as_ref().map_or(inliers.len(), |b| b.1.len()) {
+            break;
+        }
+        current.clone_from(&next);
+        best = Some((a, next));
+    }
+    best
+}
+
+fn is_affine_inlier(a: &Affine, p: &Pair) -> bool {
+    let (x, y) = a.apply(p.q);
+    let (dx, dy) = (x - p.r.0, y - p.r.1);
+    let turn = (p.turn - a.turn() + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU)
+        - std::f32::consts::PI;
+    let zoom = p.zoom / a.scale();
+    dx * dx + dy * dy <= TOLERANCE_PX * TOLERANCE_PX
+        && turn.abs() <= ANGLE_TOLERANCE
+        && (1.0 / SCALE_TOLERANCE..=SCALE_TOLERANCE).contains(&zoom)
 }
 
 fn plausible(m: &Model) -> bool {
