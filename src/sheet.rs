@@ -1,18 +1,22 @@
-//! Finds a frame pasted on a page: a retake sheet, a PDF export, a chat
-//! screenshot on a white background.
+//! Finds a frame pasted on a page: a retake sheet, a PDF export, a
+//! screenshot of a player or a chat window.
 //!
 //! Studios send corrections as a frame pasted onto white paper with notes
-//! around (and over) it. Every hash and every dense check of the whole page
-//! compares mostly paper; the frame itself is a dense rectangle of
-//! non-paper pixels, while the notes around it are sparse strokes and
-//! text. This module looks for that rectangle from row and column
-//! profiles of a "not paper" mask, and only answers when the outside is
-//! mostly paper, so an ordinary frame is never cut.
+//! around (and over) it; a frame also travels as a screenshot of a dark
+//! player or chat window. Every hash and every dense check of the whole
+//! page compares mostly page; the frame itself is a dense rectangle of
+//! non-page pixels, while the notes, bars and text around it are sparse.
+//! The page's colour is the one that dominates the image's border (white
+//! paper, a dark window); this module looks for the rectangle from row and
+//! column profiles of a "not page" mask, and only answers when the outside
+//! is mostly page, so an ordinary frame is never cut.
 
 use image::{DynamicImage, GenericImageView};
 
-/// A pixel is paper when all its channels are at least this bright.
-const PAPER_LEVEL: u8 = 232;
+/// A pixel is page when each channel is within this of the page colour.
+const PAGE_TOLERANCE: i16 = 24;
+/// The page colour must cover at least this share of the image's border.
+const BORDER_SHARE: f32 = 0.5;
 /// Rows (columns) of the frame hold at least this share of non-paper pixels.
 const DENSE: f32 = 0.75;
 /// The inset must cover between these shares of the page area.
@@ -30,9 +34,14 @@ pub fn find_inset(img: &DynamicImage) -> Option<[u32; 4]> {
         return None;
     }
     let rgb = img.to_rgb8();
+    let page = page_colour(&rgb)?;
     let ink: Vec<bool> = rgb
         .pixels()
-        .map(|p| p.0.iter().any(|&c| c < PAPER_LEVEL))
+        .map(|p| {
+            p.0.iter()
+                .zip(page)
+                .any(|(&c, g)| (c as i16 - g as i16).abs() > PAGE_TOLERANCE)
+        })
         .collect();
     let at = |x: u32, y: u32| ink[(y * w + x) as usize];
     // Rows where the frame spans a good share of the page, then columns
@@ -64,6 +73,40 @@ pub fn find_inset(img: &DynamicImage) -> Option<[u32; 4]> {
         }
     }
     (paper as f32 >= OUTSIDE_PAPER * outside as f32).then_some([cols.0, rows.0, cols.1, rows.1])
+}
+
+/// The colour of most of the image's outermost rows and columns (channels
+/// quantised to 16 levels, then averaged within the winning bin), if one
+/// covers [`BORDER_SHARE`] of them.
+fn page_colour(rgb: &image::RgbImage) -> Option<[u8; 3]> {
+    let (w, h) = rgb.dimensions();
+    let border = (0..w)
+        .flat_map(|x| [(x, 0), (x, h - 1)])
+        .chain((1..h - 1).flat_map(|y| [(0, y), (w - 1, y)]));
+    let bin = |p: &image::Rgb<u8>| {
+        ((p.0[0] as usize >> 4) << 8) | ((p.0[1] as usize >> 4) << 4) | (p.0[2] as usize >> 4)
+    };
+    let mut counts = vec![0u32; 1 << 12];
+    let mut n = 0u32;
+    for (x, y) in border.clone() {
+        counts[bin(rgb.get_pixel(x, y))] += 1;
+        n += 1;
+    }
+    let (top, &count) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, c)| (*c, usize::MAX - i))?;
+    if (count as f32) < BORDER_SHARE * n as f32 {
+        return None;
+    }
+    let mut sum = [0u32; 3];
+    for p in border
+        .map(|(x, y)| rgb.get_pixel(x, y))
+        .filter(|p| bin(p) == top)
+    {
+        (0..3).for_each(|c| sum[c] += p.0[c] as u32);
+    }
+    Some(sum.map(|v| (v / count) as u8))
 }
 
 /// The longest run `[a, b)` of `0..n` where `pred` holds (first on ties).
@@ -112,6 +155,32 @@ mod tests {
         let page = page_with(&frame, (300, 250));
         let found = find_inset(&DynamicImage::ImageRgb8(page)).expect("inset");
         let want = [300, 250, 660, 452];
+        for (g, w) in found.iter().zip(want) {
+            assert!(g.abs_diff(w) <= 3, "found {found:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn finds_the_frame_in_a_dark_window_with_bars_and_text() {
+        let frame = Series::new(5).frame(3.0, 400, 225);
+        let mut page = RgbImage::from_pixel(640, 400, Rgb([24, 24, 28]));
+        // A title bar, the frame, a progress bar and comment lines.
+        for (x, y) in (0..640).flat_map(|x| (0..28).map(move |y| (x, y))) {
+            page.put_pixel(x, y, Rgb([58, 58, 64]));
+        }
+        image::imageops::overlay(&mut page, &frame, 60, 40);
+        for x in 60..460 {
+            for y in 273..279 {
+                page.put_pixel(x, y, Rgb([200, 40, 40]));
+            }
+        }
+        for (k, y) in (300..360).step_by(18).enumerate() {
+            for x in (12..300 - 40 * k as u32).filter(|x| x % 7 < 4) {
+                page.put_pixel(x, y, Rgb([180, 180, 190]));
+            }
+        }
+        let found = find_inset(&DynamicImage::ImageRgb8(page)).expect("inset");
+        let want = [60, 40, 460, 265];
         for (g, w) in found.iter().zip(want) {
             assert!(g.abs_diff(w) <= 3, "found {found:?}, want {want:?}");
         }

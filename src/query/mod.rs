@@ -332,10 +332,17 @@ fn decide(
     if opts.local_candidates == 0 {
         return Ok(());
     }
+    // The inset first: on a page, the frame is what matches, and a match
+    // beyond doubt there spares the whole page's extraction and search.
     let mut best: Option<(LocalResult, &View, Option<[u32; 4]>)> = None;
+    let stop_at = t.local_score + EARLY_STOP_MARGIN;
+    let mut views: Vec<_> = views.collect();
+    views.reverse();
     for (view, inset) in views {
+        if best.as_ref().is_some_and(|b| b.0.evidence.score >= stop_at) {
+            break;
+        }
         let q = QueryFeatures::of_query_probed(fx, &view.grey, opts.word_probes);
-        let stop_at = t.local_score + EARLY_STOP_MARGIN;
         let k = shortlist_len(opts.local_candidates, view.grey.dimensions());
         if let Some(found) = local::best(catalog, &q, k, t.local_score, stop_at)?
             && best
