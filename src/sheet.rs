@@ -13,8 +13,10 @@
 
 use image::{DynamicImage, GenericImageView};
 
-/// A pixel is page when each channel is within this of the page colour.
-const PAGE_TOLERANCE: i16 = 24;
+/// A pixel is page when each channel is within this of the page colour
+/// (on white paper: 232 and up, as long as pages were only white; 16 and
+/// 24 lost retake sheets at catalogue scale).
+const PAGE_TOLERANCE: i16 = 20;
 /// The page colour must cover at least this share of the image's border.
 const BORDER_SHARE: f32 = 0.5;
 /// Rows (columns) of the frame hold at least this share of non-paper pixels.
