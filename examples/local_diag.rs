@@ -41,7 +41,7 @@ fn main() {
             println!("{id} {category}: unreadable");
             continue;
         };
-        let views = std::iter::once(&hashed.view).chain(hashed.inset.as_ref().map(|(_, v)| v));
+        let views = std::iter::once(&hashed.view).chain(hashed.insets.iter().map(|(_, v)| v));
         for (v, view) in views.enumerate() {
             let q = QueryFeatures::of_query(&mut fx, &view.grey);
             let ranked = catalog

@@ -32,19 +32,107 @@ const MIN_SIDE: u32 = 32;
 /// pixels of `img`, or `None` when `img` does not look like a page.
 pub fn find_inset(img: &DynamicImage) -> Option<[u32; 4]> {
     let (w, h) = img.dimensions();
+    single(&ink_mask(img)?, w, h)
+}
+
+/// The frames pasted on a page: the one of [`find_inset`], or else the
+/// tiles of a contact sheet (2 to [`MAX_TILES`] frames side by side,
+/// separated by page-coloured gutters; a retake list with several shots).
+/// Empty when `img` does not look like a page.
+pub fn find_insets(img: &DynamicImage) -> Vec<[u32; 4]> {
+    let (w, h) = img.dimensions();
+    let Some(ink) = ink_mask(img) else {
+        return Vec::new();
+    };
+    match single(&ink, w, h) {
+        Some(b) => vec![b],
+        None => tiles(&ink, w, h),
+    }
+}
+
+/// Most tiles of a contact sheet that are searched.
+pub const MAX_TILES: usize = 6;
+/// A gutter row (column) of a contact sheet holds at most this share of
+/// non-page pixels.
+const GUTTER: f32 = 0.02;
+/// A tile holds at least this share of non-page pixels (a block of note
+/// text holds far fewer; a frame with white in it, more).
+const TILE_INK: f32 = 0.4;
+
+/// The "not page" mask of `img`, or `None` when it has no page colour or
+/// is too small to hold an inset.
+fn ink_mask(img: &DynamicImage) -> Option<Vec<bool>> {
+    let (w, h) = img.dimensions();
     if w < 2 * MIN_SIDE || h < 2 * MIN_SIDE {
         return None;
     }
     let rgb = img.to_rgb8();
     let page = page_colour(&rgb)?;
-    let ink: Vec<bool> = rgb
-        .pixels()
-        .map(|p| {
-            p.0.iter()
-                .zip(page)
-                .any(|(&c, g)| (c as i16 - g as i16).abs() > PAGE_TOLERANCE)
-        })
-        .collect();
+    Some(
+        rgb.pixels()
+            .map(|p| {
+                p.0.iter()
+                    .zip(page)
+                    .any(|(&c, g)| (c as i16 - g as i16).abs() > PAGE_TOLERANCE)
+            })
+            .collect(),
+    )
+}
+
+/// Rectangles between gutters: bands of rows between gutter rows, then
+/// boxes of columns between gutter columns within each band. A tile must
+/// be inked ([`TILE_INK`]) and cover [`AREA_RANGE`]'s share of the page
+/// divided by the tiles' count; fewer than 2 tiles is not a contact
+/// sheet.
+fn tiles(ink: &[bool], w: u32, h: u32) -> Vec<[u32; 4]> {
+    let at = |x: u32, y: u32| ink[(y * w + x) as usize];
+    let share = |n: usize, of: u32| n as f32 / of.max(1) as f32;
+    let mut found = Vec::new();
+    for (y0, y1) in runs(h, |y| {
+        share((0..w).filter(|&x| at(x, y)).count(), w) > GUTTER
+    }) {
+        let band = y1 - y0;
+        for (x0, x1) in runs(w, |x| {
+            share((y0..y1).filter(|&y| at(x, y)).count(), band) > GUTTER
+        }) {
+            let inked = (y0..y1)
+                .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                .filter(|&(x, y)| at(x, y))
+                .count();
+            let dense = share(inked, (x1 - x0) * band) >= TILE_INK;
+            if dense && x1 - x0 >= MIN_SIDE && band >= MIN_SIDE {
+                found.push([x0, y0, x1, y1]);
+            }
+        }
+    }
+    let area = |b: &[u32; 4]| ((b[2] - b[0]) * (b[3] - b[1])) as f32 / (w * h) as f32;
+    let smallest = AREA_RANGE.0 / found.len().max(1) as f32;
+    found.retain(|b| (smallest..=AREA_RANGE.1).contains(&area(b)));
+    if found.len() < 2 || found.len() > MAX_TILES {
+        return Vec::new();
+    }
+    found
+}
+
+/// Every maximal run `[a, b)` of `0..n` where `pred` holds.
+fn runs(n: u32, pred: impl Fn(u32) -> bool) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for i in 0..=n {
+        match (i < n && pred(i), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// [`find_inset`] on a computed mask.
+fn single(ink: &[bool], w: u32, h: u32) -> Option<[u32; 4]> {
     let at = |x: u32, y: u32| ink[(y * w + x) as usize];
     // Rows where the frame spans a good share of the page, then columns
     // dense within those rows, then rows again within those columns.
@@ -189,9 +277,37 @@ mod tests {
     }
 
     #[test]
+    fn finds_every_tile_of_a_contact_sheet() {
+        let mut page = RgbImage::from_pixel(640, 360, Rgb([255, 255, 255]));
+        let mut want = Vec::new();
+        for k in 0..4u32 {
+            let frame = Series::new(10 + k as u64).frame(1.0, 300, 160);
+            let at = (10 + (k % 2) * 320, 12 + (k / 2) * 180);
+            image::imageops::overlay(&mut page, &frame, at.0 as i64, at.1 as i64);
+            want.push([at.0, at.1, at.0 + 300, at.1 + 160]);
+        }
+        let page = DynamicImage::ImageRgb8(page);
+        // No single inset: the outside of any one tile is mostly other tiles.
+        assert_eq!(find_inset(&page), None);
+        let found = find_insets(&page);
+        assert_eq!(found.len(), 4, "{found:?}");
+        for (f, w) in found.iter().zip(&want) {
+            assert!(
+                f.iter().zip(w).all(|(a, b)| a.abs_diff(*b) <= 3),
+                "{found:?}"
+            );
+        }
+        // A sheet with one frame still gives that one frame.
+        let frame = Series::new(3).frame(2.0, 360, 202);
+        let one = DynamicImage::ImageRgb8(page_with(&frame, (300, 250)));
+        assert_eq!(find_insets(&one), vec![find_inset(&one).expect("inset")]);
+    }
+
+    #[test]
     fn an_ordinary_frame_is_not_a_page() {
         let frame = Series::new(4).frame(1.0, 640, 360);
-        assert_eq!(find_inset(&DynamicImage::ImageRgb8(frame)), None);
+        assert_eq!(find_inset(&DynamicImage::ImageRgb8(frame.clone())), None);
+        assert!(find_insets(&DynamicImage::ImageRgb8(frame)).is_empty());
         let blank = RgbImage::from_pixel(640, 360, Rgb([255, 255, 255]));
         assert_eq!(find_inset(&DynamicImage::ImageRgb8(blank)), None);
     }

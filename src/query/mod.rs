@@ -152,9 +152,10 @@ pub struct Hashed {
     pub sha256: String,
     /// The frame as a whole.
     pub view: View,
-    /// A frame found pasted on the frame's page ([`sheet::find_inset`]):
-    /// its box in full-size pixels, and its hashes.
-    pub inset: Option<([u32; 4], View)>,
+    /// Frames found pasted on the frame's page ([`sheet::find_insets`]:
+    /// one, or the tiles of a contact sheet): each box in full-size
+    /// pixels, and its hashes.
+    pub insets: Vec<([u32; 4], View)>,
 }
 
 /// What the stages need of one image (a frame, or the inset of a page).
@@ -244,16 +245,19 @@ pub fn hash_frame(fp: &mut Fingerprinter, path: &Path) -> Result<Hashed, String>
     let view = View::of(fp, &d.image, d.width, d.height);
     // Inset boxes are reported in full-size pixels.
     let f = d.width as f32 / d.image.width().max(1) as f32;
-    let inset = sheet::find_inset(&d.image).map(|b| {
-        let crop = d.image.crop_imm(b[0], b[1], b[2] - b[0], b[3] - b[1]);
-        let full = b.map(|v| (v as f32 * f).round() as u32);
-        let v = View::of(fp, &crop, full[2] - full[0], full[3] - full[1]);
-        (full, v)
-    });
+    let insets = sheet::find_insets(&d.image)
+        .into_iter()
+        .map(|b| {
+            let crop = d.image.crop_imm(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+            let full = b.map(|v| (v as f32 * f).round() as u32);
+            let v = View::of(fp, &crop, full[2] - full[0], full[3] - full[1]);
+            (full, v)
+        })
+        .collect();
     Ok(Hashed {
         sha256: loaded.sha256,
         view,
-        inset,
+        insets,
     })
 }
 
@@ -314,7 +318,7 @@ fn decide(
     let t = &opts.thresholds;
     result.verdict = Verdict::Unknown;
     let views = std::iter::once((&hashed.view, None))
-        .chain(hashed.inset.as_ref().map(|(b, v)| (v, Some(*b))));
+        .chain(hashed.insets.iter().map(|(b, v)| (v, Some(*b))));
     for (view, inset) in views.clone() {
         let listed = global::listed(catalog, &view.fingerprint, &view.variants, t, opts.top)?;
         let matched = listed.first().is_some_and(|b| b.candidate.is_match());
@@ -338,13 +342,24 @@ fn decide(
     let stop_at = t.local_score + EARLY_STOP_MARGIN;
     let mut views: Vec<_> = views.collect();
     views.reverse();
+    // Each tile of a contact sheet is one more chance for a shared sprite
+    // to pass the threshold: a tile's score is lowered by the log of the
+    // number of tiles (the log-odds a Bonferroni correction asks for).
+    let tiles = hashed.insets.len();
+    let penalty = if tiles > 1 { (tiles as f32).ln() } else { 0.0 };
     for (view, inset) in views {
         if best.as_ref().is_some_and(|b| b.0.evidence.score >= stop_at) {
             break;
         }
         let q = QueryFeatures::of_query_probed(fx, &view.grey, opts.word_probes);
         let k = shortlist_len(opts.local_candidates, view.grey.dimensions());
-        if let Some(found) = local::best(catalog, &q, k, t.local_score, stop_at)?
+        let found = local::best(catalog, &q, k, t.local_score, stop_at)?.map(|mut f| {
+            if inset.is_some() {
+                f.evidence.score -= penalty;
+            }
+            f
+        });
+        if let Some(found) = found
             && best
                 .as_ref()
                 .is_none_or(|b| found.evidence.score > b.0.evidence.score)
