@@ -201,21 +201,12 @@ fn page_colour(rgb: &image::RgbImage) -> Option<[u8; 3]> {
 
 /// The longest run `[a, b)` of `0..n` where `pred` holds (first on ties).
 fn longest_run(n: u32, pred: impl Fn(u32) -> bool) -> Option<(u32, u32)> {
-    let (mut best, mut start) = (None::<(u32, u32)>, None);
-    for i in 0..=n {
-        let on = i < n && pred(i);
-        match (on, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                if best.is_none_or(|(a, b)| i - s > b - a) {
-                    best = Some((s, i));
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    best
+    runs(n, pred)
+        .into_iter()
+        .fold(None, |best, (a, b)| match best {
+            Some((c, d)) if d - c >= b - a => best,
+            _ => Some((a, b)),
+        })
 }
 
 #[cfg(test)]

@@ -308,10 +308,11 @@ fn stretch(pairs: &[Pair], inliers: &[Pair]) -> Option<(Affine, Vec<Pair>)> {
         }) else {
             break;
         };
+        let (turn, scale) = (a.turn(), a.scale());
         let next: Vec<Pair> = pairs
             .iter()
             .copied()
-            .filter(|p| is_affine_inlier(&a, p))
+            .filter(|p| lands(a.apply(p.q), p) && agrees(turn, scale, p))
             .collect();
         if next.len() <= best.as_ref().map_or(inliers.len(), |b| b.1.len()) {
             break;
@@ -322,31 +323,30 @@ fn stretch(pairs: &[Pair], inliers: &[Pair]) -> Option<(Affine, Vec<Pair>)> {
     best
 }
 
-fn is_affine_inlier(a: &Affine, p: &Pair) -> bool {
-    let (x, y) = a.apply(p.q);
-    let (dx, dy) = (x - p.r.0, y - p.r.1);
-    let turn = (p.turn - a.turn() + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU)
-        - std::f32::consts::PI;
-    let zoom = p.zoom / a.scale();
-    dx * dx + dy * dy <= TOLERANCE_PX * TOLERANCE_PX
-        && turn.abs() <= ANGLE_TOLERANCE
-        && (1.0 / SCALE_TOLERANCE..=SCALE_TOLERANCE).contains(&zoom)
-}
-
 fn plausible(m: &Model) -> bool {
     (SCALE_RANGE.0..=SCALE_RANGE.1).contains(&m.scale())
 }
 
 /// The match's own orientation and scale agree with the model's.
 fn consistent(m: &Model, p: &Pair) -> bool {
-    let turn = (p.turn - m.turn + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU)
+    agrees(m.turn, m.scale(), p)
+}
+
+/// The match's own orientation and scale agree with a map turning by
+/// `turn` and scaling by `scale`.
+fn agrees(turn: f32, scale: f32, p: &Pair) -> bool {
+    let turn = (p.turn - turn + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU)
         - std::f32::consts::PI;
-    let zoom = p.zoom / m.scale();
+    let zoom = p.zoom / scale;
     turn.abs() <= ANGLE_TOLERANCE && (1.0 / SCALE_TOLERANCE..=SCALE_TOLERANCE).contains(&zoom)
 }
 
-fn is_inlier(m: &Model, p: &Pair) -> bool {
-    let (x, y) = m.apply(p.q);
+/// The query point, mapped to `(x, y)`, lands on the match's reference point.
+fn lands((x, y): (f32, f32), p: &Pair) -> bool {
     let (dx, dy) = (x - p.r.0, y - p.r.1);
-    dx * dx + dy * dy <= TOLERANCE_PX * TOLERANCE_PX && consistent(m, p)
+    dx * dx + dy * dy <= TOLERANCE_PX * TOLERANCE_PX
+}
+
+fn is_inlier(m: &Model, p: &Pair) -> bool {
+    lands(m.apply(p.q), p) && consistent(m, p)
 }
