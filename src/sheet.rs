@@ -230,15 +230,18 @@ mod tests {
         page
     }
 
+    fn assert_near(found: [u32; 4], want: [u32; 4]) {
+        let near = found.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= 3);
+        assert!(near, "found {found:?}, want {want:?}");
+    }
+
     #[test]
     fn finds_the_frame_on_a_sheet_with_notes() {
         let frame = Series::new(3).frame(2.0, 360, 202);
         let page = page_with(&frame, (300, 250));
         let found = find_inset(&DynamicImage::ImageRgb8(page)).expect("inset");
         let want = [300, 250, 660, 452];
-        for (g, w) in found.iter().zip(want) {
-            assert!(g.abs_diff(w) <= 3, "found {found:?}, want {want:?}");
-        }
+        assert_near(found, want);
     }
 
     #[test]
@@ -262,9 +265,7 @@ mod tests {
         }
         let found = find_inset(&DynamicImage::ImageRgb8(page)).expect("inset");
         let want = [60, 40, 460, 265];
-        for (g, w) in found.iter().zip(want) {
-            assert!(g.abs_diff(w) <= 3, "found {found:?}, want {want:?}");
-        }
+        assert_near(found, want);
     }
 
     #[test]
