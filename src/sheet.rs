@@ -284,10 +284,7 @@ mod tests {
         let found = find_insets(&page);
         assert_eq!(found.len(), 4, "{found:?}");
         for (f, w) in found.iter().zip(&want) {
-            assert!(
-                f.iter().zip(w).all(|(a, b)| a.abs_diff(*b) <= 3),
-                "{found:?}"
-            );
+            assert_near(*f, *w);
         }
         // A sheet with one frame still gives that one frame.
         let frame = Series::new(3).frame(2.0, 360, 202);
