@@ -6,7 +6,8 @@ mod common;
 use frametrace::fingerprint::pillow;
 use frametrace::index::catalog::Catalog;
 use frametrace::index::{self, RefreshOptions};
-use frametrace::local::{FeatureExtractor, LocalFeatures, reference};
+use frametrace::local::reference::OrientedWord;
+use frametrace::local::{FeatureExtractor, LocalFeatures, QueryFeatures, reference};
 use frametrace::progress::Silent;
 use image::DynamicImage;
 use tempfile::TempDir;
@@ -68,9 +69,9 @@ fn shortlist_finds_the_still_and_ignores_segment_layout() {
     let img = still(6, 18, 480, 270);
     let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(img));
     let mut fx = FeatureExtractor::new(reference::reference_params());
-    let words = LocalFeatures::of_reference(&mut fx, &grey).words();
+    let words = LocalFeatures::of_reference(&mut fx, &grey).oriented_words();
     assert!(words.len() > 200, "{} words", words.len());
-    let none: Vec<u32> = Vec::new();
+    let none: Vec<OrientedWord> = Vec::new();
 
     let top = |c: &Catalog| {
         let list = c.similar([&words, &none], 5).unwrap();
@@ -101,8 +102,8 @@ fn deep_ranks_continue_the_shortlist_and_series_are_read_per_segment() {
     let img = still(6, 18, 480, 270);
     let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(img));
     let mut fx = FeatureExtractor::new(reference::reference_params());
-    let words = LocalFeatures::of_reference(&mut fx, &grey).words();
-    let none: Vec<u32> = Vec::new();
+    let words = LocalFeatures::of_reference(&mut fx, &grey).oriented_words();
+    let none: Vec<OrientedWord> = Vec::new();
 
     let (short, deep) = c.similar_deep([&words, &none], 3, 12).unwrap();
     assert_eq!(short, c.similar([&words, &none], 3).unwrap());
@@ -124,6 +125,48 @@ fn deep_ranks_continue_the_shortlist_and_series_are_read_per_segment() {
     }
     assert_eq!(beta.iter().filter(|b| **b).count(), 4);
     assert!(c.in_series(&ids, "delta").unwrap().iter().all(|b| !b));
+}
+
+#[test]
+fn retrieval_votes_on_one_rotation() {
+    let dir = TempDir::new().unwrap();
+    write_series(&dir, "alpha", 5);
+    write_series(&dir, "beta", 6);
+    write_series(&dir, "gamma", 7);
+    refresh(&dir, "idx");
+    let c = Catalog::open(&dir.path().join("idx")).unwrap();
+    // A still turned a quarter: every shared word agrees on one rotation.
+    let img = image::imageops::rotate90(&still(6, 18, 480, 270));
+    let grey = pillow::to_luma8(&DynamicImage::ImageRgb8(img));
+    let mut fx = FeatureExtractor::new(reference::query_params());
+    let q = QueryFeatures::of_query(&mut fx, &grey);
+    let none: Vec<OrientedWord> = Vec::new();
+    let turned = c.similar([&q.words, &none], 3).unwrap();
+    let path = |id: u32| c.record(id).unwrap().path;
+    assert!(
+        path(turned[0].id).ends_with("beta/ep01/2.png"),
+        "{turned:?}"
+    );
+    assert!(
+        turned[0].scores[0] > 1.2 * turned[1].scores[0],
+        "{turned:?}"
+    );
+    // The same words at scattered orientations split their votes over the
+    // bins: the still's score falls to a fraction.
+    let scattered: Vec<OrientedWord> = q
+        .words
+        .iter()
+        .enumerate()
+        .map(|(i, &(w, _))| (w, (i * 7 % 16) as u8))
+        .collect();
+    let list = c.similar([&scattered, &none], 12).unwrap();
+    let same = list.iter().find(|s| s.id == turned[0].id).unwrap();
+    assert!(
+        same.scores[0] < 0.5 * turned[0].scores[0],
+        "{} scattered against {} aligned",
+        same.scores[0],
+        turned[0].scores[0]
+    );
 }
 
 #[test]

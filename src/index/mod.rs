@@ -20,7 +20,7 @@ use crate::fingerprint::FINGERPRINT_VERSION;
 pub use self::refresh::{MERGE_AT_SEGMENTS, RefreshOptions, RefreshStats, refresh};
 
 /// Version of the document layout; bumped when the schema changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Shorter side, in pixels, that indexing and querying decode to at least.
 /// Global hashes need 64 px (PDQ); the margin keeps fast-mode hashes close

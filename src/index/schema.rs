@@ -8,13 +8,15 @@
 use std::collections::BTreeMap;
 
 use tantivy::TantivyDocument;
-use tantivy::schema::{FAST, Field, STORED, STRING, Schema, Value};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
 
 use crate::discover::RefMeta;
 use crate::fingerprint::Fingerprint;
 use crate::fingerprint::pdq::PdqHash;
-use crate::local::LocalFeatures;
 use crate::local::reference::word_term;
+use crate::local::{LocalFeatures, ORIENTATION_BINS};
 
 /// Everything stored about one reference still.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,10 +73,38 @@ pub struct Fields {
     pub pdq: [Field; 4],
     /// PDQ quality.
     pub quality: Field,
-    /// Visual words (one raw term each) for local-stage retrieval.
+    /// Visual words (one raw term each) for local-stage retrieval; a
+    /// word's term frequency carries the orientation of its keypoint
+    /// ([`word_frequency`]).
     pub words: Field,
     /// Local features: keypoints and thumbnail (stored bytes).
     pub local: Field,
+}
+
+/// The visual words field: raw terms with their frequencies (no
+/// positions, no field norms: retrieval reads neither).
+fn word_options() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    )
+}
+
+/// How many times a word whose keypoint has orientation `bin` is added to
+/// a still's document: its term frequency is `1 + bin`, so retrieval reads
+/// the orientation from the postings without loading the document.
+pub fn word_frequency(bin: u8) -> u32 {
+    1 + u32::from(bin.min(ORIENTATION_BINS - 1))
+}
+
+/// The orientation bin a term frequency written by [`word_frequency`]
+/// stands for (`None` for a frequency it never writes).
+pub fn frequency_bin(tf: u32) -> Option<u8> {
+    (1..=u32::from(ORIENTATION_BINS))
+        .contains(&tf)
+        .then(|| (tf - 1) as u8)
 }
 
 /// Names of the PDQ word fast fields, in hex order.
@@ -99,7 +129,7 @@ pub fn schema() -> (Schema, Fields) {
         ahash: b.add_u64_field("ahash", STORED | FAST),
         pdq: PDQ_FIELDS.map(|name| b.add_u64_field(name, STORED | FAST)),
         quality: b.add_u64_field("pdq_quality", STORED | FAST),
-        words: b.add_text_field("words", STRING),
+        words: b.add_text_field("words", word_options()),
         local: b.add_bytes_field("local", STORED),
     };
     (b.build(), fields)
@@ -133,9 +163,12 @@ impl Fields {
         d.add_u64(self.quality, u64::from(fp.pdq_quality.unwrap_or(0)));
         if let Some(local) = &r.local {
             d.add_bytes(self.local, local);
-            let words = LocalFeatures::from_bytes(local).map(|f| f.words());
-            for w in words.unwrap_or_default() {
-                d.add_text(self.words, word_term(w));
+            let words = LocalFeatures::from_bytes(local).map(|f| f.oriented_words());
+            for (w, bin) in words.unwrap_or_default() {
+                let term = word_term(w);
+                for _ in 0..word_frequency(bin) {
+                    d.add_text(self.words, &term);
+                }
             }
         }
         d
@@ -299,4 +332,18 @@ fn read_vint(r: &mut &[u8]) -> Option<u64> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod word_tests {
+    use super::*;
+
+    #[test]
+    fn orientation_survives_the_term_frequency() {
+        for bin in 0..ORIENTATION_BINS {
+            assert_eq!(frequency_bin(word_frequency(bin)), Some(bin));
+        }
+        assert_eq!(frequency_bin(0), None);
+        assert_eq!(frequency_bin(u32::from(ORIENTATION_BINS) + 1), None);
+    }
 }

@@ -110,6 +110,16 @@ pub fn mirror(kps: &[Keypoint], width: u32) -> Vec<Keypoint> {
         .collect()
 }
 
+/// Orientation bins a keypoint's angle is quantised to for retrieval's
+/// rotation vote (22.5 degrees each).
+pub const ORIENTATION_BINS: u8 = 16;
+
+/// The orientation bin of `kp` (0..[`ORIENTATION_BINS`]).
+pub fn orientation(kp: &Keypoint) -> u8 {
+    let turns = kp.angle.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU;
+    ((turns * ORIENTATION_BINS as f32) as u8).min(ORIENTATION_BINS - 1)
+}
+
 /// Per descriptor test, the margin between its two box sums (see
 /// [`features::FeatureExtractor::extract_with_margins`]), saturated at 255.
 pub type Margins = [u8; 256];

@@ -17,7 +17,12 @@ use super::matcher::{ProbeKeys, probe_keys};
 use super::verify::{Verification, fit};
 use super::{Keypoint, LocalError, QUERY_LONG_SIDE, REF_LONG_SIDE, from_bytes, to_bytes};
 use super::{MAX_PROBES_PER_WORD, Margins, WORDS_PER_KEYPOINT, agreement, mirror};
-use super::{probed_words, visual_words};
+use super::{orientation, probed_words, visual_words};
+
+/// A visual word with the orientation bin of the keypoint it came from
+/// ([`super::orientation`]): retrieval votes on the rotation between a
+/// frame and a still with it.
+pub type OrientedWord = (u32, u8);
 
 /// Keypoints kept per reference still.
 pub const REF_KEYPOINTS: usize = 600;
@@ -77,6 +82,21 @@ impl LocalFeatures {
         words_of(&self.keypoints)
     }
 
+    /// The distinct visual words of the still, sorted, each with the
+    /// orientation of the first keypoint that has it (what the index
+    /// stores).
+    pub fn oriented_words(&self) -> Vec<OrientedWord> {
+        let mut words: Vec<OrientedWord> = self
+            .keypoints
+            .iter()
+            .flat_map(|kp| visual_words(kp).map(|w| (w, orientation(kp))))
+            .collect();
+        // Stable: the first keypoint of each word stays first.
+        words.sort_by_key(|w| w.0);
+        words.dedup_by_key(|w| w.0);
+        words
+    }
+
     /// Compact bytes for the index: `L1`, working and thumbnail sizes
     /// (u16 each), the thumbnail's pixels, then the keypoint blob.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -122,11 +142,12 @@ pub struct QueryFeatures {
     pub keypoints: Vec<Keypoint>,
     /// The keypoints of the mirrored frame ([`mirror`]).
     pub mirrored: Vec<Keypoint>,
-    /// Visual words of the frame, sorted, distinct (with their probes,
-    /// when asked for: [`QueryFeatures::of_query_probed`]).
-    pub words: Vec<u32>,
-    /// Visual words of the mirrored frame.
-    pub mirrored_words: Vec<u32>,
+    /// Visual words of the frame with the orientation of each keypoint
+    /// that has them, sorted, distinct (with their probes, when asked
+    /// for: [`QueryFeatures::of_query_probed`]).
+    pub words: Vec<OrientedWord>,
+    /// Oriented visual words of the mirrored frame.
+    pub mirrored_words: Vec<OrientedWord>,
     keys: ProbeKeys,
     mirrored_keys: ProbeKeys,
 }
@@ -155,7 +176,7 @@ impl QueryFeatures {
         };
         let mirrored = mirror(&keypoints, working.width());
         let words = |kps: &[Keypoint], flipped: bool| match probes {
-            0 => words_of(kps),
+            0 => oriented_words_of(kps),
             _ => probed_words_of(kps, &margins, flipped, probes),
         };
         QueryFeatures {
@@ -196,12 +217,25 @@ fn probed_words_of(
     margins: &[Margins],
     mirrored: bool,
     probes: usize,
-) -> Vec<u32> {
+) -> Vec<OrientedWord> {
     let probes = probes.min(MAX_PROBES_PER_WORD);
     let mut words = Vec::with_capacity(kps.len() * WORDS_PER_KEYPOINT * (1 + probes));
+    let mut probed = Vec::with_capacity(WORDS_PER_KEYPOINT * (1 + probes));
     for (kp, m) in kps.iter().zip(margins) {
-        probed_words(kp, m, mirrored, probes, &mut words);
+        probed.clear();
+        probed_words(kp, m, mirrored, probes, &mut probed);
+        words.extend(probed.iter().map(|&w| (w, orientation(kp))));
     }
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+fn oriented_words_of(kps: &[Keypoint]) -> Vec<OrientedWord> {
+    let mut words: Vec<OrientedWord> = kps
+        .iter()
+        .flat_map(|kp| visual_words(kp).map(|w| (w, orientation(kp))))
+        .collect();
     words.sort_unstable();
     words.dedup();
     words

@@ -61,7 +61,7 @@ fn shortlist_len(k: usize, size: (u32, u32)) -> usize {
 }
 
 /// Default [`QueryOptions::local_candidates`].
-pub const DEFAULT_LOCAL_CANDIDATES: usize = 8;
+pub const DEFAULT_LOCAL_CANDIDATES: usize = 6;
 
 /// Which stage attributed a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
