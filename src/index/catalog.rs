@@ -220,9 +220,8 @@ impl Catalog {
     /// [`ORIENTATION_BINS`] bins, and a still scores the votes of its best
     /// three adjacent bins. The words a crop, notes, a watermark or a
     /// retake sheet share with a still by chance scatter over the bins;
-    /// the words of the picture the frame shows agree. On devbench this
-    /// ranks the right still first for a quarter more of the notes + crop
-    /// + rescale frames than BM25 over the same words did.
+    /// the words of the picture the frame shows agree (README, "The local
+    /// stage", for what it gains over BM25 on devbench).
     ///
     /// Scores are summed straight from the postings lists (one lookup per
     /// distinct word, votes for a range of documents at a time) rather
