@@ -86,11 +86,7 @@ impl LocalFeatures {
     /// orientation of the first keypoint that has it (what the index
     /// stores).
     pub fn oriented_words(&self) -> Vec<OrientedWord> {
-        let mut words: Vec<OrientedWord> = self
-            .keypoints
-            .iter()
-            .flat_map(|kp| visual_words(kp).map(|w| (w, orientation(kp))))
-            .collect();
+        let mut words: Vec<OrientedWord> = oriented(&self.keypoints).collect();
         // Stable: the first keypoint of each word stays first.
         words.sort_by_key(|w| w.0);
         words.dedup_by_key(|w| w.0);
@@ -231,11 +227,14 @@ fn probed_words_of(
     words
 }
 
-fn oriented_words_of(kps: &[Keypoint]) -> Vec<OrientedWord> {
-    let mut words: Vec<OrientedWord> = kps
-        .iter()
+/// Every keypoint's visual words with its orientation, in keypoint order.
+fn oriented(kps: &[Keypoint]) -> impl Iterator<Item = OrientedWord> + '_ {
+    kps.iter()
         .flat_map(|kp| visual_words(kp).map(|w| (w, orientation(kp))))
-        .collect();
+}
+
+fn oriented_words_of(kps: &[Keypoint]) -> Vec<OrientedWord> {
+    let mut words: Vec<OrientedWord> = oriented(kps).collect();
     words.sort_unstable();
     words.dedup();
     words
