@@ -1,7 +1,7 @@
 """Leak categories beyond devbench's, made from devbench's own frames.
 
 frametrace is also judged on leaks devbench does not simulate. This script
-derives eleven more categories from devbench's `exact` and `inbetween`
+derives twelve more categories from devbench's `exact` and `inbetween`
 queries (every other one: 20 + 20 positives and 20 + 20 distractors per
 category, distractors keep the right answer `unknown`), writes them with a
 `truth.csv` in devbench's format, and runs `frametrace eval` on them.
@@ -26,7 +26,9 @@ Categories (parameters drawn with a fixed seed):
 - `grid`: a 2x2 contact sheet, the frame in one tile and three distractor
   frames (never indexed) in the others, so the right answer stays one
   series;
-- `watermark`: 85% crop under semi-transparent text tiled over it.
+- `watermark`: 85% crop under semi-transparent text tiled over it;
+- `negative`: the whole frame inverted (a negative), rescaled to 60-90%
+  (drawn last, so the other categories' frames do not change with it).
 
 All are saved as JPEG at quality 85. The devbench images stay where they
 are; DIR only holds the derived frames (do not commit them: devbench is
@@ -121,6 +123,12 @@ def watermark(rng, nrng, im):
     return Image.alpha_composite(c, layer).convert("RGB")
 
 
+def negative(rng, im):
+    f = rng.uniform(0.6, 0.9)
+    small = im.resize((round(im.width * f), round(im.height * f)), Image.LANCZOS)
+    return ImageOps.invert(small)
+
+
 CATEGORIES = {
     "stretch": stretch,
     "rot90": lambda r, n, im: crop(r, im, 0.8).rotate(r.choice([90, 270]), expand=True),
@@ -133,6 +141,7 @@ CATEGORIES = {
     "screen": screen,
     "grid": None,
     "watermark": watermark,
+    "negative": lambda r, n, im: negative(r, im),
 }
 
 

@@ -49,6 +49,24 @@ pub enum View {
     Original,
     /// The frame mirrored left-right.
     Mirrored,
+    /// The frame's tones inverted (a negative): phash and PDQ of a
+    /// negative are the complements of the positive's, so this view costs
+    /// a lookup, not a hash.
+    Negative,
+    /// The negative mirrored left-right.
+    NegativeMirrored,
+}
+
+impl View {
+    /// The view's name in every output format (as JSON spells it).
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Original => "original",
+            View::Mirrored => "mirrored",
+            View::Negative => "negative",
+            View::NegativeMirrored => "negative_mirrored",
+        }
+    }
 }
 
 /// One reference still near a frame.

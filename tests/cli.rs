@@ -167,6 +167,54 @@ fn query_exit_codes_match_and_no_match() {
 }
 
 #[test]
+fn negatives_are_matched_in_their_own_view() {
+    let s = Setup::new();
+    assert!(s.index().status.success());
+    let negative = |mut img: image::RgbImage| {
+        imageops::invert(&mut img);
+        img
+    };
+    // A negative of an indexed still, shrunk; a mirrored negative; and
+    // the negative of a series that was never indexed.
+    let shrunk = imageops::resize(&still(22, 12, 192, 108), 144, 81, imageops::Triangle);
+    s.frame("a_negative.jpg", &jpeg(&negative(shrunk), 90));
+    let flipped = imageops::flip_horizontal(&still(33, 18, 192, 108));
+    s.frame("b_negative_mirrored.jpg", &jpeg(&negative(flipped), 90));
+    s.frame(
+        "c_unknown.jpg",
+        &jpeg(&negative(still(77, 3, 192, 108)), 90),
+    );
+
+    let lines = json_lines(&s.query("json"));
+    let verdicts: Vec<(&str, &str)> = lines[..3]
+        .iter()
+        .map(|l| {
+            (
+                l["verdict"].as_str().unwrap(),
+                l["series"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("match", "riverside"),
+            ("match", "skyhigh"),
+            ("unknown", "")
+        ]
+    );
+    assert_eq!(lines[0]["evidence"]["stage"], "global");
+    assert_eq!(lines[0]["evidence"]["view"], "negative");
+    assert_eq!(lines[1]["evidence"]["view"], "negative_mirrored");
+    // CSV names the view as JSON does.
+    let out = s.query("csv");
+    let mut rows = csv::Reader::from_reader(out.stdout.as_slice());
+    let view = rows.headers().unwrap().iter().position(|h| h == "view");
+    let recs: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(&recs[1][view.unwrap()], "negative_mirrored");
+}
+
+#[test]
 fn query_csv_has_header_and_one_row_per_frame() {
     let s = Setup::new();
     assert!(s.index().status.success());

@@ -377,10 +377,14 @@ fn decide(
         result.inset = inset;
         // The deciding reference leads the candidate list.
         result.candidates.retain(|c| c.candidate.id != found.id);
-        let mut c = global::candidate(catalog, found.id, &view.fingerprint, &view.variants, t);
-        if found.evidence.mirrored {
-            c.view = AttrView::Mirrored;
-        }
+        // The global distances in the view the local stage matched in.
+        let local_view = if found.evidence.mirrored {
+            AttrView::Mirrored
+        } else {
+            AttrView::Original
+        };
+        let (fp, vars) = (&view.fingerprint, &view.variants);
+        let c = global::candidate_in(catalog, found.id, fp, vars, t, local_view);
         result.candidates.insert(
             0,
             Listed {

@@ -50,7 +50,7 @@ pub(super) fn frame(out: &mut dyn Write, r: &FrameResult, first: bool) -> io::Re
             if local.is_some() { "local" } else { "global" }.to_string(),
             b.candidate.phash_distance.to_string(),
             b.candidate.pdq_distance.to_string(),
-            format!("{:?}", b.candidate.view).to_lowercase(),
+            b.candidate.view.name().to_string(),
             b.record.path.clone(),
         ),
         None => Default::default(),
