@@ -106,10 +106,8 @@ pub(crate) fn candidate_in(
     t: &Thresholds,
     view: View,
 ) -> Candidate {
-    let (_, phash, pdq) = views(fp, v)
-        .into_iter()
-        .find(|w| w.0 == view)
-        .unwrap_or(views(fp, v)[0]);
+    let all = views(fp, v);
+    let (_, phash, pdq) = all.into_iter().find(|w| w.0 == view).unwrap_or(all[0]);
     distances(catalog, id, view, phash, &pdq, t)
 }
 
