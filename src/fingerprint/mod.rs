@@ -10,7 +10,7 @@ pub mod imagehash;
 pub mod pdq;
 pub mod pillow;
 
-use image::DynamicImage;
+use image::{DynamicImage, GrayImage};
 use serde::{Deserialize, Serialize};
 
 use self::imagehash::ImageHasher;
@@ -100,7 +100,21 @@ impl Fingerprinter {
         height: u32,
         algs: Algorithms,
     ) -> Fingerprint {
-        self.global(img, width, height, algs, false)
+        self.global(img, None, width, height, algs, false)
+    }
+
+    /// [`Self::fingerprint`] for a caller that also needs the grey image:
+    /// `grey` must be [`pillow::to_luma8`] of `img`, and is not converted
+    /// again (indexing extracts local features from it too).
+    pub fn fingerprint_with_grey(
+        &mut self,
+        img: &DynamicImage,
+        grey: &GrayImage,
+        width: u32,
+        height: u32,
+        algs: Algorithms,
+    ) -> Fingerprint {
+        self.global(img, Some(grey), width, height, algs, false)
     }
 
     /// Like [`Self::fingerprint`], for a reduced-scale decode meant to
@@ -117,12 +131,13 @@ impl Fingerprinter {
         height: u32,
         algs: Algorithms,
     ) -> Fingerprint {
-        self.global(img, width, height, algs, true)
+        self.global(img, None, width, height, algs, true)
     }
 
     fn global(
         &mut self,
         img: &DynamicImage,
+        grey: Option<&GrayImage>,
         width: u32,
         height: u32,
         algs: Algorithms,
@@ -142,10 +157,17 @@ impl Fingerprinter {
             // per decoded pixel) was tried and moved identical hashes by
             // under 1% on 1080p stills: Pillow's wide kernel already spans
             // many decoded pixels, so the small image is used as it is.
-            let grey = pillow::to_luma8(img);
-            fp.phash = algs.phash.then(|| self.image.phash(&grey));
-            fp.dhash = algs.dhash.then(|| self.image.dhash(&grey));
-            fp.ahash = algs.ahash.then(|| self.image.ahash(&grey));
+            let owned;
+            let grey = match grey {
+                Some(grey) => grey,
+                None => {
+                    owned = pillow::to_luma8(img);
+                    &owned
+                }
+            };
+            fp.phash = algs.phash.then(|| self.image.phash(grey));
+            fp.dhash = algs.dhash.then(|| self.image.dhash(grey));
+            fp.ahash = algs.ahash.then(|| self.image.ahash(grey));
         }
         if algs.pdq {
             let rgb = pdq::pytx_rgb8(img);

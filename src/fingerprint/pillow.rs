@@ -28,6 +28,14 @@ fn l24(r: u8, g: u8, b: u8) -> u8 {
     (sum >> 16) as u8
 }
 
+/// [`l24`] of each pixel of packed 8-bit samples, `channels` per pixel
+/// (R, G, B first).
+fn rgb_luma(raw: &[u8], channels: usize) -> Vec<u8> {
+    raw.chunks_exact(channels)
+        .map(|p| l24(p[0], p[1], p[2]))
+        .collect()
+}
+
 /// High byte of a 16-bit sample: what Pillow's `;16B` unpackers keep.
 fn high_byte(v: u16) -> u8 {
     (v >> 8) as u8
@@ -52,8 +60,10 @@ pub fn to_luma8(img: &DynamicImage) -> GrayImage {
     let pixels: Vec<u8> = match img {
         DynamicImage::ImageLuma8(b) => return b.clone(),
         DynamicImage::ImageLumaA8(b) => b.pixels().map(|p| p.0[0]).collect(),
-        DynamicImage::ImageRgb8(b) => b.pixels().map(|p| l24(p.0[0], p.0[1], p.0[2])).collect(),
-        DynamicImage::ImageRgba8(b) => b.pixels().map(|p| l24(p.0[0], p.0[1], p.0[2])).collect(),
+        // Over the raw bytes rather than `pixels()`: the chunked loop
+        // vectorises, the pixel iterator did not (5% of indexing time).
+        DynamicImage::ImageRgb8(b) => rgb_luma(b.as_raw(), 3),
+        DynamicImage::ImageRgba8(b) => rgb_luma(b.as_raw(), 4),
         DynamicImage::ImageLuma16(b) => b.pixels().map(|p| p.0[0].min(255) as u8).collect(),
         DynamicImage::ImageLumaA16(b) => b.pixels().map(|p| high_byte(p.0[0])).collect(),
         DynamicImage::ImageRgb16(b) => b

@@ -286,13 +286,14 @@ fn process(
     }
     let decoded =
         crate::decode::decode_bytes(&bytes, WORKING_DECODE).map_err(|e| fail(e.to_string()))?;
-    let fingerprint = worker.fp.fingerprint(
+    let grey = pillow::to_luma8(&decoded.image);
+    let fingerprint = worker.fp.fingerprint_with_grey(
         &decoded.image,
+        &grey,
         decoded.width,
         decoded.height,
         Algorithms::ALL,
     );
-    let grey = pillow::to_luma8(&decoded.image);
     let local = LocalFeatures::of_reference(&mut worker.fx, &grey).to_bytes();
     Ok((
         RefRecord {

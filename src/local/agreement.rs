@@ -20,6 +20,7 @@
 //! Edge thresholds are relative to each image's own gradient level, so
 //! brightness, contrast and gamma changes do not move them.
 
+use fast_image_resize as fir;
 use image::GrayImage;
 
 use super::verify::Verification;
@@ -97,7 +98,24 @@ pub fn thumbnail(working: &GrayImage) -> GrayImage {
         ((working.width() as f32 * f).round() as u32).max(1),
         ((working.height() as f32 * f).round() as u32).max(1),
     );
-    image::imageops::resize(working, w, h, image::imageops::FilterType::Triangle)
+    // A triangle (bilinear convolution) filter widened to the downscale,
+    // as `image::imageops::resize` with `Triangle` computes it, through
+    // `fast_image_resize`'s fixed-point SIMD kernels: the image crate's
+    // generic f32 resampler was 7% of indexing time by itself.
+    let (sw, sh) = working.dimensions();
+    let mut out = fir::images::Image::new(w, h, fir::PixelType::U8);
+    let options = fir::ResizeOptions::new()
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear));
+    fir::images::ImageRef::new(sw, sh, working.as_raw(), fir::PixelType::U8)
+        .ok()
+        .filter(|src| fir::Resizer::new().resize(src, &mut out, &options).is_ok())
+        .and_then(|_| GrayImage::from_raw(w, h, out.into_vec()))
+        // Both sizes are non-zero and the buffers are the images' own, so
+        // no step can fail; the image crate's resampler stays as the
+        // fallback all the same.
+        .unwrap_or_else(|| {
+            image::imageops::resize(working, w, h, image::imageops::FilterType::Triangle)
+        })
 }
 
 /// Compares `query` (the grey working image the keypoints came from) with

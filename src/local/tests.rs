@@ -386,3 +386,33 @@ fn probes_find_words_that_noise_flips() {
         "{exact} exact hits, {probed} with probes ({added} words added, {chance:.0} by chance)"
     );
 }
+
+#[test]
+fn thumbnail_is_the_triangle_filtered_still() {
+    // The fast path must stay the filter the index was built with: the
+    // image crate's f32 triangle resize, up to fixed-point rounding.
+    for (seed, (w, h)) in [(1, (640, 360)), (2, (500, 333)), (3, (97, 130))] {
+        let still =
+            image::imageops::resize(&scene(seed), w, h, image::imageops::FilterType::Nearest);
+        let thumb = thumbnail(&still);
+        let long = w.max(h) as f32;
+        let size = (
+            (w as f32 * agreement::THUMB_LONG_SIDE as f32 / long).round() as u32,
+            (h as f32 * agreement::THUMB_LONG_SIDE as f32 / long).round() as u32,
+        );
+        assert_eq!(thumb.dimensions(), size, "seed {seed}");
+        let slow = image::imageops::resize(
+            &still,
+            size.0,
+            size.1,
+            image::imageops::FilterType::Triangle,
+        );
+        let worst = thumb
+            .as_raw()
+            .iter()
+            .zip(slow.as_raw())
+            .map(|(&a, &b)| a.abs_diff(b))
+            .max();
+        assert!(worst <= Some(1), "seed {seed}: off by {worst:?}");
+    }
+}
