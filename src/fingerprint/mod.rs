@@ -192,16 +192,27 @@ impl Fingerprinter {
         width: u32,
         height: u32,
     ) -> (Fingerprint, Variants) {
-        let grey = pillow::to_luma8(img);
-        let mirrored = image::imageops::flip_horizontal(&grey);
+        self.fingerprint_query_with_grey(img, &pillow::to_luma8(img), width, height)
+    }
+
+    /// [`Self::fingerprint_query`] given `grey`, [`pillow::to_luma8`] of
+    /// `img` (the local stage needs it too).
+    pub fn fingerprint_query_with_grey(
+        &mut self,
+        img: &DynamicImage,
+        grey: &GrayImage,
+        width: u32,
+        height: u32,
+    ) -> (Fingerprint, Variants) {
+        let mirrored = image::imageops::flip_horizontal(grey);
         let rgb = pdq::pytx_rgb8(img);
         let (dihedral, quality) =
             self.pdq
                 .hash_rgb8_dihedral(rgb.as_raw(), rgb.width() as usize, rgb.height() as usize);
         let fp = Fingerprint {
-            phash: Some(self.image.phash(&grey)),
-            dhash: Some(self.image.dhash(&grey)),
-            ahash: Some(self.image.ahash(&grey)),
+            phash: Some(self.image.phash(grey)),
+            dhash: Some(self.image.dhash(grey)),
+            ahash: Some(self.image.ahash(grey)),
             pdq: Some(dihedral[0]),
             pdq_quality: Some(quality),
             width,

@@ -170,11 +170,12 @@ pub struct View {
 
 impl View {
     fn of(fp: &mut Fingerprinter, img: &DynamicImage, width: u32, height: u32) -> View {
-        let (fingerprint, variants) = fp.fingerprint_query(img, width, height);
+        let grey = pillow::to_luma8(img);
+        let (fingerprint, variants) = fp.fingerprint_query_with_grey(img, &grey, width, height);
         View {
             fingerprint,
             variants,
-            grey: pillow::to_luma8(img),
+            grey,
         }
     }
 }
