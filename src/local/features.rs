@@ -188,6 +188,7 @@ impl FeatureExtractor {
         let tu = self.params.fast_threshold;
         let mut pass = vec![false; w - 2 * b];
         let mut corners = Vec::new();
+        let arcs = arc_table();
         for y in b..h - b {
             // Necessary conditions first, on whole rows (auto-vectorised):
             // a 9-pixel arc of brighter (darker) points holds at least 2 of
@@ -224,7 +225,7 @@ impl FeatureExtractor {
                     bm |= ((*d > t) as u32) << k;
                     dm |= ((*d < -t) as u32) << k;
                 }
-                if has_arc(bm) || has_arc(dm) {
+                if has_arc(arcs, bm) || has_arc(arcs, dm) {
                     let sum: u16 = d.iter().map(|&d| (d.abs() - t).max(0) as u16).sum();
                     score[i] = sum.max(1);
                     corners.push(i);
@@ -279,8 +280,29 @@ impl FeatureExtractor {
     }
 }
 
-/// True when the 16-bit circular mask holds 9 contiguous set bits.
-fn has_arc(mask: u32) -> bool {
+/// Bit `m` is set when the 16-bit circular mask `m` holds 9 contiguous set
+/// bits ([`arc_in`]): 8 KiB, filled once.
+pub(super) fn arc_table() -> &'static [u64] {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![0u64; (1 << 16) / 64];
+        for m in 0..1u32 << 16 {
+            t[m as usize / 64] |= u64::from(arc_in(m)) << (m % 64);
+        }
+        t
+    })
+}
+
+/// [`arc_in`] of a 16-bit `mask`, read from [`arc_table`].
+#[inline(always)]
+fn has_arc(table: &[u64], mask: u32) -> bool {
+    let m = (mask & 0xffff) as usize;
+    (table[m / 64] >> (m % 64)) & 1 == 1
+}
+
+/// True when the 16-bit circular mask holds 9 contiguous set bits: the mask and its wrap-around, shifted and anded
+/// eight times, keeps a bit only where nine in a row were set.
+pub(super) fn arc_in(mask: u32) -> bool {
     let mut m = mask | (mask << 16);
     for _ in 0..8 {
         m &= m >> 1;
@@ -289,18 +311,28 @@ fn has_arc(mask: u32) -> bool {
 }
 
 /// Harris corner response over a 7x7 window of central differences.
+///
+/// The window sums are integers below 2^22, which f32 holds exactly, so
+/// summing in i32 (which vectorises) gives the f32 sums bit for bit.
 fn harris(img: &[u8], w: usize, x: i32, y: i32) -> f32 {
-    let (mut a, mut b, mut c) = (0f32, 0f32, 0f32);
-    for dy in -3..=3 {
-        for dx in -3..=3 {
-            let i = (y + dy) as usize * w + (x + dx) as usize;
-            let ix = img[i + 1] as f32 - img[i - 1] as f32;
-            let iy = img[i + w] as f32 - img[i - w] as f32;
+    let (mut a, mut b, mut c) = (0i32, 0i32, 0i32);
+    let (x, y) = (x as usize, y as usize);
+    for dy in 0..7 {
+        let row = (y + dy - 3) * w + x - 4;
+        let (up, mid, down) = (
+            &img[row - w + 1..row - w + 8],
+            &img[row..row + 9],
+            &img[row + w + 1..row + w + 8],
+        );
+        for k in 0..7 {
+            let ix = i32::from(mid[k + 2]) - i32::from(mid[k]);
+            let iy = i32::from(down[k]) - i32::from(up[k]);
             a += ix * ix;
             b += iy * iy;
             c += ix * iy;
         }
     }
+    let (a, b, c) = (a as f32, b as f32, c as f32);
     (a * b - c * c) - 0.04 * (a + b) * (a + b)
 }
 

@@ -416,3 +416,27 @@ fn thumbnail_is_the_triangle_filtered_still() {
         assert!(worst <= Some(1), "seed {seed}: off by {worst:?}");
     }
 }
+
+#[test]
+fn arc_table_agrees_with_the_arc_test() {
+    // Every mask of the table against the direct test, and both against
+    // a count of the longest circular run of set bits.
+    let table = features::arc_table();
+    for m in 0..1u32 << 16 {
+        let longest = (0..16)
+            .map(|start| {
+                (0..16)
+                    .take_while(|k| m >> ((start + k) % 16) & 1 == 1)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        let expected = longest >= 9;
+        assert_eq!(features::arc_in(m), expected, "mask {m:016b}");
+        assert_eq!(
+            table[m as usize / 64] >> (m % 64) & 1 == 1,
+            expected,
+            "mask {m:016b}"
+        );
+    }
+}
