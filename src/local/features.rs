@@ -9,7 +9,7 @@
 //! generated here, deterministically, with mirror-paired bits so that a
 //! horizontally flipped image only permutes descriptor bits.
 
-use super::sampling::{self, describe, integrate, resize_bilinear};
+use super::sampling::{self, box_sums, describe, resize_bilinear};
 use super::{Keypoint, Margins};
 use image::GrayImage;
 
@@ -75,7 +75,8 @@ pub struct FeatureExtractor {
     patterns: Vec<[[i8; 4]; 256]>,
     level: Vec<u8>,
     next: Vec<u8>,
-    integral: Vec<u32>,
+    boxes: Vec<u16>,
+    box_rows: Vec<u16>,
     score: Vec<u16>,
     candidates: Vec<(f32, i32, i32)>,
 }
@@ -89,7 +90,8 @@ impl FeatureExtractor {
             patterns,
             level: Vec::new(),
             next: Vec::new(),
-            integral: Vec::new(),
+            boxes: Vec::new(),
+            box_rows: Vec::new(),
             score: Vec::new(),
             candidates: Vec::new(),
         }
@@ -133,7 +135,7 @@ impl FeatureExtractor {
             }
             let budget = ((p.max_keypoints as f32 * weight / total).ceil() as usize).max(1);
             self.detect(w, h, budget);
-            integrate(&self.level, &mut self.integral, w, h);
+            box_sums(&self.level, &mut self.boxes, &mut self.box_rows, w, h);
             for &(_, x, y) in &self.candidates {
                 let angle = if p.oriented {
                     centroid_angle(&self.level, w, x, y)
@@ -147,7 +149,7 @@ impl FeatureExtractor {
                     let last = m.len() - 1;
                     &mut m[last]
                 });
-                let desc = describe(&self.integral, w + 1, x, y, &self.patterns[bin], slot);
+                let desc = describe(&self.boxes, w, x, y, &self.patterns[bin], slot);
                 let angle = if p.oriented {
                     bin as f32 * std::f32::consts::TAU / ANGLE_BINS as f32
                 } else {

@@ -1,8 +1,8 @@
 //! Pixel sampling shared by the detector and the descriptor.
 //!
-//! BRIEF compares smoothed intensities at fixed offsets; box means read from
-//! an integral image give that smoothing at four lookups per sample, much
-//! cheaper than blurring every pyramid level. The sampling pattern itself is
+//! BRIEF compares smoothed intensities at fixed offsets; 5x5 box sums,
+//! computed once per pyramid level in two separable passes, give that
+//! smoothing at one lookup per sample. The sampling pattern itself is
 //! ours, generated from a fixed seed, and the pyramid uses a fixed-point
 //! bilinear resize.
 
@@ -35,25 +35,19 @@ pub(crate) fn rotated_patterns(oriented: bool, bins: usize) -> Vec<[[i8; 4]; 256
 }
 
 /// 256 binary tests between 5x5 box means (the smoothing BRIEF needs),
-/// read from the integral image `ii` of row length `iw`. With `margins`,
-/// also each test's margin: how far apart its two box sums are (in sums
-/// of 25 pixels, saturated at 255), a measure of how easily noise flips it.
+/// read from the box sums `boxes` ([`box_sums`]) of an image `w` wide. With
+/// `margins`, also each test's margin: how far apart its two box sums are
+/// (in sums of 25 pixels, saturated at 255), a measure of how easily noise
+/// flips it.
 pub(crate) fn describe(
-    ii: &[u32],
-    iw: usize,
+    boxes: &[u16],
+    w: usize,
     x: i32,
     y: i32,
     pattern: &[[i8; 4]; 256],
     margins: Option<&mut Margins>,
 ) -> [u64; 4] {
-    let at = |dx: i8, dy: i8| {
-        let (x0, y0) = ((x + dx as i32 - 2) as usize, (y + dy as i32 - 2) as usize);
-        let (top, bot) = (y0 * iw, (y0 + 5) * iw);
-        ii[bot + x0 + 5]
-            .wrapping_sub(ii[bot + x0])
-            .wrapping_sub(ii[top + x0 + 5])
-            .wrapping_add(ii[top + x0])
-    };
+    let at = |dx: i8, dy: i8| boxes[(y + dy as i32) as usize * w + (x + dx as i32) as usize];
     let mut desc = [0u64; 4];
     match margins {
         None => {
@@ -102,16 +96,32 @@ fn base_pattern() -> [[f32; 4]; 256] {
     out
 }
 
-/// Summed-area table with a zero first row and column.
-pub(crate) fn integrate(src: &[u8], ii: &mut Vec<u32>, w: usize, h: usize) {
-    ii.clear();
-    ii.resize((w + 1) * (h + 1), 0);
-    for (y, row) in src.chunks_exact(w.max(1)).take(h).enumerate() {
-        let (above, below) = ii[y * (w + 1)..(y + 2) * (w + 1)].split_at_mut(w + 1);
-        let mut run = 0u32;
-        for ((out, &up), &v) in below[1..].iter_mut().zip(&above[1..]).zip(row) {
-            run += v as u32;
-            *out = up + run;
+/// The sum of the 5x5 box centred on each pixel of `src` (`w` x `h`), in
+/// `boxes`; 0 within 2 pixels of the border, where no box fits. A test
+/// reads one sum where a summed-area table needs four lookups, and the two
+/// separable passes run over whole rows, so they vectorise.
+/// `rows` is scratch space (the horizontal pass).
+pub(crate) fn box_sums(src: &[u8], boxes: &mut Vec<u16>, rows: &mut Vec<u16>, w: usize, h: usize) {
+    boxes.clear();
+    boxes.resize(w * h, 0);
+    rows.clear();
+    rows.resize(w * h, 0);
+    if w < 5 || h < 5 {
+        return;
+    }
+    for (out, row) in rows.chunks_exact_mut(w).zip(src.chunks_exact(w)) {
+        let n = w - 4;
+        let s = |k: usize| row[k..k + n].iter();
+        let sums = s(0).zip(s(1)).zip(s(2)).zip(s(3)).zip(s(4));
+        for (o, ((((&a, &b), &c), &d), &e)) in out[2..2 + n].iter_mut().zip(sums) {
+            *o = u16::from(a) + u16::from(b) + u16::from(c) + u16::from(d) + u16::from(e);
+        }
+    }
+    for y in 2..h - 2 {
+        let r = |k: usize| rows[(y + k - 2) * w..(y + k - 1) * w].iter();
+        let sums = r(0).zip(r(1)).zip(r(2)).zip(r(3)).zip(r(4));
+        for (o, ((((&a, &b), &c), &d), &e)) in boxes[y * w..(y + 1) * w].iter_mut().zip(sums) {
+            *o = a + b + c + d + e;
         }
     }
 }

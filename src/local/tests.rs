@@ -440,3 +440,24 @@ fn arc_table_agrees_with_the_arc_test() {
         );
     }
 }
+
+#[test]
+fn box_sums_are_the_5x5_sums() {
+    let img = scene(11);
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (mut boxes, mut rows) = (Vec::new(), Vec::new());
+    sampling::box_sums(img.as_raw(), &mut boxes, &mut rows, w, h);
+    assert_eq!(boxes.len(), w * h);
+    let px = |x: usize, y: usize| u16::from(img.as_raw()[y * w + x]);
+    for y in 0..h {
+        for x in 0..w {
+            let inside = (2..w - 2).contains(&x) && (2..h - 2).contains(&y);
+            let expected = if inside {
+                (0..25).map(|k| px(x + k % 5 - 2, y + k / 5 - 2)).sum()
+            } else {
+                0
+            };
+            assert_eq!(boxes[y * w + x], expected, "({x}, {y})");
+        }
+    }
+}
