@@ -98,24 +98,25 @@ pub fn thumbnail(working: &GrayImage) -> GrayImage {
         ((working.width() as f32 * f).round() as u32).max(1),
         ((working.height() as f32 * f).round() as u32).max(1),
     );
-    // A triangle (bilinear convolution) filter widened to the downscale,
-    // as `image::imageops::resize` with `Triangle` computes it, through
-    // `fast_image_resize`'s fixed-point SIMD kernels: the image crate's
-    // generic f32 resampler was 7% of indexing time by itself.
+    fast_triangle(working, w, h).unwrap_or_else(|| {
+        image::imageops::resize(working, w, h, image::imageops::FilterType::Triangle)
+    })
+}
+
+/// `working` resized to `w` x `h` by a triangle (bilinear convolution)
+/// filter widened to the downscale, as `image::imageops::resize` with
+/// `Triangle` computes it, through `fast_image_resize`'s fixed-point SIMD
+/// kernels: the image crate's generic f32 resampler was 7% of indexing
+/// time by itself. `None` only if the crate refuses the buffers, which it
+/// cannot for non-empty grey images; [`thumbnail`] then falls back.
+fn fast_triangle(working: &GrayImage, w: u32, h: u32) -> Option<GrayImage> {
     let (sw, sh) = working.dimensions();
+    let src = fir::images::ImageRef::new(sw, sh, working.as_raw(), fir::PixelType::U8).ok()?;
     let mut out = fir::images::Image::new(w, h, fir::PixelType::U8);
     let options = fir::ResizeOptions::new()
         .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear));
-    fir::images::ImageRef::new(sw, sh, working.as_raw(), fir::PixelType::U8)
-        .ok()
-        .filter(|src| fir::Resizer::new().resize(src, &mut out, &options).is_ok())
-        .and_then(|_| GrayImage::from_raw(w, h, out.into_vec()))
-        // Both sizes are non-zero and the buffers are the images' own, so
-        // no step can fail; the image crate's resampler stays as the
-        // fallback all the same.
-        .unwrap_or_else(|| {
-            image::imageops::resize(working, w, h, image::imageops::FilterType::Triangle)
-        })
+    fir::Resizer::new().resize(&src, &mut out, &options).ok()?;
+    GrayImage::from_raw(w, h, out.into_vec())
 }
 
 /// Compares `query` (the grey working image the keypoints came from) with

@@ -302,8 +302,9 @@ fn has_arc(table: &[u64], mask: u32) -> bool {
     (table[m / 64] >> (m % 64)) & 1 == 1
 }
 
-/// True when the 16-bit circular mask holds 9 contiguous set bits: the mask and its wrap-around, shifted and anded
-/// eight times, keeps a bit only where nine in a row were set.
+/// True when the 16-bit circular mask holds 9 contiguous set bits: the
+/// mask and its wrap-around, shifted and anded eight times, keeps a bit
+/// only where nine in a row were set.
 pub(super) fn arc_in(mask: u32) -> bool {
     let mut m = mask | (mask << 16);
     for _ in 0..8 {
