@@ -82,108 +82,145 @@ pub(crate) fn probe_keys(kps: &[Keypoint]) -> ProbeKeys {
         .collect()
 }
 
-/// Approximate ratio-test nearest neighbours, one match per reference
-/// keypoint, probing the first `tables` tables; `keys` are
-/// [`probe_keys`] of `query`.
-pub(crate) fn match_descriptors(
-    query: &[Keypoint],
-    keys: &[[u16; PROBE_TABLES]],
-    reference: &[Keypoint],
-    tables: usize,
-) -> Vec<Pair> {
+/// Approximate ratio-test nearest neighbours of a query's keypoints among
+/// one reference still's, one probe table at a time, so that a first,
+/// screening match through a few tables ([`Matcher::pairs`]) is continued
+/// by the full match rather than started again: a query keypoint's best
+/// and second-best distances after tables `0..n` do not depend on how
+/// many more tables are probed afterwards.
+pub(crate) struct Matcher<'a> {
+    query: &'a [Keypoint],
+    keys: &'a [[u16; PROBE_TABLES]],
+    reference: &'a [Keypoint],
+    /// Per query keypoint: best distance, second-best distance, best
+    /// reference keypoint.
+    nearest: Vec<(u32, u32, u32)>,
+    /// Tables probed so far.
+    probed: usize,
+}
+
+impl<'a> Matcher<'a> {
+    /// A matcher that has probed no table yet; `keys` are [`probe_keys`]
+    /// of `query`.
+    pub(crate) fn new(
+        query: &'a [Keypoint],
+        keys: &'a [[u16; PROBE_TABLES]],
+        reference: &'a [Keypoint],
+    ) -> Matcher<'a> {
+        Matcher {
+            query,
+            keys,
+            reference,
+            nearest: vec![(u32::MAX, u32::MAX, u32::MAX); query.len()],
+            probed: 0,
+        }
+    }
+
+    /// Probes the tables up to `tables` (of [`PROBE_TABLES`]) not probed
+    /// yet and returns the matches that pass the ratio test, one per
+    /// reference keypoint (its best query match).
+    pub(crate) fn pairs(&mut self, tables: usize) -> Vec<Pair> {
+        let tables = tables.clamp(1, PROBE_TABLES);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU was just checked to support popcnt.
+            unsafe { self.probe_popcnt(tables) };
+            return self.ratio_pairs();
+        }
+        self.probe_portable(tables);
+        self.ratio_pairs()
+    }
+
+    /// [`Matcher::probe_portable`] compiled with the hardware popcount.
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("popcnt") {
-        // SAFETY: the CPU was just checked to support the popcnt instruction.
-        return unsafe { match_popcnt(query, keys, reference, tables) };
+    #[target_feature(enable = "popcnt")]
+    fn probe_popcnt(&mut self, tables: usize) {
+        self.probe_portable(tables)
     }
-    match_portable(query, keys, reference, tables)
-}
 
-/// [`match_portable`] compiled with the hardware popcount.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "popcnt")]
-fn match_popcnt(
-    query: &[Keypoint],
-    keys: &[[u16; PROBE_TABLES]],
-    reference: &[Keypoint],
-    tables: usize,
-) -> Vec<Pair> {
-    match_portable(query, keys, reference, tables)
-}
+    #[inline(always)]
+    fn probe_portable(&mut self, tables: usize) {
+        const KEYS: usize = 1 << KEY_BITS;
+        const SUB: usize = 1 << SPLIT_BITS;
+        let (reference, n) = (self.reference, self.reference.len());
+        let mut start = vec![0u32; KEYS + 1];
+        let mut fill = vec![0u32; KEYS];
+        let mut slots = vec![0u32; n];
+        let mut ref_keys = vec![0u16; n];
+        for tb in &probe_bits()[self.probed..tables] {
+            // Counting sort of the reference keypoints by this table's
+            // long key.
+            start.fill(0);
+            for (k, r) in ref_keys.iter_mut().zip(reference) {
+                *k = key(&r.desc, tb) as u16;
+                start[*k as usize + 1] += 1;
+            }
+            (1..=KEYS).for_each(|k| start[k] += start[k - 1]);
+            fill.copy_from_slice(&start[..KEYS]);
+            for (ri, &k) in ref_keys.iter().enumerate() {
+                slots[fill[k as usize] as usize] = ri as u32;
+                fill[k as usize] += 1;
+            }
+            let t = self.probed;
+            self.probed += 1;
+            let rows = self.query.iter().zip(self.keys).zip(&mut self.nearest);
+            for ((q, qk), near) in rows {
+                let k = qk[t] as usize;
+                let bucket = k & !(SUB - 1);
+                let (mut a, mut b) = (start[bucket] as usize, start[bucket + SUB] as usize);
+                if b - a > CROWDED {
+                    (a, b) = (start[k] as usize, start[k + 1] as usize);
+                }
+                let (mut d1, mut d2, mut r1) = *near;
+                for &ri in &slots[a..b] {
+                    // Compared in an earlier table already: a pair seen
+                    // again cannot change the nearest distances, except
+                    // that the best one must not count as second best.
+                    if ri == r1 {
+                        continue;
+                    }
+                    let r = &reference[ri as usize];
+                    let d = (q.desc[0] ^ r.desc[0]).count_ones()
+                        + (q.desc[1] ^ r.desc[1]).count_ones()
+                        + (q.desc[2] ^ r.desc[2]).count_ones()
+                        + (q.desc[3] ^ r.desc[3]).count_ones();
+                    if d < d1 {
+                        (d2, d1, r1) = (d1, d, ri);
+                    } else if d < d2 {
+                        d2 = d;
+                    }
+                }
+                *near = (d1, d2, r1);
+            }
+        }
+    }
 
-#[inline(always)]
-fn match_portable(
-    query: &[Keypoint],
-    keys: &[[u16; PROBE_TABLES]],
-    reference: &[Keypoint],
-    tables: usize,
-) -> Vec<Pair> {
-    const KEYS: usize = 1 << KEY_BITS;
-    const SUB: usize = 1 << SPLIT_BITS;
-    let bits = &probe_bits()[..tables.clamp(1, PROBE_TABLES)];
-    let n = reference.len();
-    // Counting sort of the reference keypoints by each table's long key.
-    let mut start = vec![0u32; bits.len() * (KEYS + 1)];
-    let mut slots = vec![0u32; bits.len() * n];
-    let mut ref_keys = vec![0u16; n];
-    for (t, tb) in bits.iter().enumerate() {
-        let st = &mut start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
-        for (k, r) in ref_keys.iter_mut().zip(reference) {
-            *k = key(&r.desc, tb) as u16;
-            st[*k as usize + 1] += 1;
-        }
-        (1..=KEYS).for_each(|k| st[k] += st[k - 1]);
-        let mut fill = st[..KEYS].to_vec();
-        for (ri, &k) in ref_keys.iter().enumerate() {
-            slots[t * n + fill[k as usize] as usize] = ri as u32;
-            fill[k as usize] += 1;
-        }
-    }
-    let mut best_for_ref: Vec<(u32, u32)> = vec![(u32::MAX, 0); n];
-    for (qi, (q, qk)) in query.iter().zip(keys).enumerate() {
-        let (mut d1, mut d2, mut r1) = (u32::MAX, u32::MAX, u32::MAX);
-        for t in 0..bits.len() {
-            let st = &start[t * (KEYS + 1)..(t + 1) * (KEYS + 1)];
-            let k = qk[t] as usize;
-            let bucket = k & !(SUB - 1);
-            let (mut a, mut b) = (st[bucket] as usize, st[bucket + SUB] as usize);
-            if b - a > CROWDED {
-                (a, b) = (st[k] as usize, st[k + 1] as usize);
+    /// The ratio test on the nearest distances so far, keeping the best
+    /// query match of each reference keypoint.
+    fn ratio_pairs(&self) -> Vec<Pair> {
+        let mut best_for_ref: Vec<(u32, u32)> = vec![(u32::MAX, 0); self.reference.len()];
+        for (qi, &(d1, d2, r1)) in self.nearest.iter().enumerate() {
+            let d2 = d2.min(MAX_DISTANCE + 16);
+            if d1 <= MAX_DISTANCE
+                && (d1 as f32) < RATIO * d2 as f32
+                && d1 < best_for_ref[r1 as usize].0
+            {
+                best_for_ref[r1 as usize] = (d1, qi as u32);
             }
-            for &ri in &slots[t * n + a..t * n + b] {
-                if ri == r1 {
-                    continue;
+        }
+        best_for_ref
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.0 != u32::MAX)
+            .map(|(ri, &(_, qi))| {
+                let (q, r) = (&self.query[qi as usize], &self.reference[ri]);
+                Pair {
+                    q: (q.x, q.y),
+                    r: (r.x, r.y),
+                    turn: r.angle - q.angle,
+                    zoom: r.scale / q.scale,
                 }
-                let r = &reference[ri as usize];
-                let d = (q.desc[0] ^ r.desc[0]).count_ones()
-                    + (q.desc[1] ^ r.desc[1]).count_ones()
-                    + (q.desc[2] ^ r.desc[2]).count_ones()
-                    + (q.desc[3] ^ r.desc[3]).count_ones();
-                if d < d1 {
-                    (d2, d1, r1) = (d1, d, ri);
-                } else if d < d2 {
-                    d2 = d;
-                }
-            }
-        }
-        let d2 = d2.min(MAX_DISTANCE + 16);
-        if d1 <= MAX_DISTANCE && (d1 as f32) < RATIO * d2 as f32 && d1 < best_for_ref[r1 as usize].0
-        {
-            best_for_ref[r1 as usize] = (d1, qi as u32);
-        }
+            })
+            .collect()
     }
-    best_for_ref
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.0 != u32::MAX)
-        .map(|(ri, &(_, qi))| {
-            let (q, r) = (&query[qi as usize], &reference[ri]);
-            Pair {
-                q: (q.x, q.y),
-                r: (r.x, r.y),
-                turn: r.angle - q.angle,
-                zoom: r.scale / q.scale,
-            }
-        })
-        .collect()
 }

@@ -9,7 +9,7 @@
 //! report the inliers and the part of the reference the frame covers. The
 //! mirrored query is tried too.
 
-use super::matcher::{PROBE_TABLES, Pair, match_descriptors, probe_keys};
+use super::matcher::{Matcher, PROBE_TABLES, Pair, probe_keys};
 use super::similarity::{Affine, Model, least_squares, stretched, two_point};
 use super::{Keypoint, SplitMix, mirror};
 
@@ -140,9 +140,9 @@ pub(crate) fn fit(
 ) -> Option<Verification> {
     // A cascade: most shortlisted stills share no placement with the
     // frame at all, and a third of the probe tables already shows that.
-    let quick = match_descriptors(query, keys, reference, SCREEN_TABLES);
-    ransac(&quick)?;
-    let pairs = match_descriptors(query, keys, reference, PROBE_TABLES);
+    let mut matcher = Matcher::new(query, keys, reference);
+    ransac(&matcher.pairs(SCREEN_TABLES))?;
+    let pairs = matcher.pairs(PROBE_TABLES);
     let (model, inliers) = ransac(&pairs)?;
     let (model, inliers) = match stretch(&pairs, &inliers) {
         // A stretch must explain clearly more matches than the similarity:
