@@ -188,7 +188,7 @@ impl FeatureExtractor {
         }
         let b = BORDER as usize;
         let tu = self.params.fast_threshold;
-        let mut pass = vec![false; w - 2 * b];
+        let mut pass = vec![0u8; w - 2 * b];
         let mut corners = Vec::new();
         let arcs = arc_table();
         for y in b..h - b {
@@ -215,9 +215,22 @@ impl FeatureExtractor {
                     eb += (v > hi) as u8;
                     ed += (v < lo) as u8;
                 }
-                *p = (cb >= 2 && eb >= 4) || (cd >= 2 && ed >= 4);
+                *p = ((cb >= 2 && eb >= 4) || (cd >= 2 && ed >= 4)) as u8;
             }
-            for (k, _) in pass.iter().enumerate().filter(|(_, p)| **p) {
+            // Few pixels pass: skip eight at a time where none did.
+            let passed = pass.chunks(8).enumerate().flat_map(|(c, chunk)| {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                let mut bits = u64::from_le_bytes(word);
+                std::iter::from_fn(move || {
+                    (bits != 0).then(|| {
+                        let k = bits.trailing_zeros() as usize / 8;
+                        bits &= bits - 1;
+                        8 * c + k
+                    })
+                })
+            });
+            for k in passed {
                 let i = row + k;
                 let c = img[i] as i16;
                 let mut d = [0i16; 16];
