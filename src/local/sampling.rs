@@ -151,17 +151,24 @@ pub(crate) fn resize_bilinear(
             .collect()
     };
     let (xs, ys) = (taps(nw, w), taps(nh, h));
+    // The horizontal taps as (left pixel, weight of the right one), 8
+    // bytes each: the right pixel is the next one, and `blend` repeats its
+    // last pixel once, where the clamped right tap equals the left one
+    // (with weight 0 there).
+    let xs: Vec<(u32, u32)> = xs.iter().map(|&(x0, _, ax)| (x0 as u32, ax)).collect();
     // Vertical blend of the two source rows first (whole rows, so it
     // vectorises), then the horizontal taps: the same integer sum as
     // blending each output pixel's four neighbours, so the same pixels.
-    let mut blend = vec![0u32; w];
+    let mut blend = vec![0u32; w + 1];
     for (row, &(y0, y1, ay)) in dst.chunks_exact_mut(nw.max(1)).zip(&ys) {
         let (r0, r1) = (&src[y0 * w..(y0 + 1) * w], &src[y1 * w..(y1 + 1) * w]);
         for ((b, &a), &c) in blend.iter_mut().zip(r0).zip(r1) {
             *b = a as u32 * (256 - ay) + c as u32 * ay;
         }
-        for (d, &(x0, x1, ax)) in row.iter_mut().zip(&xs) {
-            *d = ((blend[x0] * (256 - ax) + blend[x1] * ax + (1 << 15)) >> 16) as u8;
+        blend[w] = blend[w.saturating_sub(1)];
+        for (d, &(x0, ax)) in row.iter_mut().zip(&xs) {
+            let pair = &blend[x0 as usize..x0 as usize + 2];
+            *d = ((pair[0] * (256 - ax) + pair[1] * ax + (1 << 15)) >> 16) as u8;
         }
     }
 }
