@@ -612,3 +612,52 @@ fn local_stage_attributes_a_noted_crop_with_evidence() {
         assert!(got.abs_diff(want) <= 4, "inset {inset:?}");
     }
 }
+
+#[test]
+fn identical_stills_are_named_by_path_not_by_indexing_order() {
+    // A still indexed twice under two names, the copy in a later refresh
+    // (so it gets the larger id) under the name that sorts first. Which
+    // one a frame is attributed to must not depend on the order the
+    // index happened to store them in: the smaller path is named, by the
+    // global stage and by the local stage.
+    let dir = TempDir::new().unwrap();
+    let ep = dir.path().join("refs").join("moonbase").join("ep01");
+    std::fs::create_dir_all(&ep).unwrap();
+    let held = still(11, 12, 640, 360);
+    held.save(ep.join("moonbase_012.png")).unwrap();
+    for t in [0, 24] {
+        still(11, t, 640, 360)
+            .save(ep.join(format!("moonbase_{t:03}.png")))
+            .unwrap();
+    }
+    let index = || {
+        let out = frametrace()
+            .args(["index", "refs", "--index", "idx"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    index();
+    held.save(ep.join("a_held.png")).unwrap();
+    index();
+
+    let frames = dir.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    std::fs::write(frames.join("a_whole.jpg"), jpeg(&held, 90)).unwrap();
+    let crop = imageops::crop_imm(&held, 96, 54, 448, 252).to_image();
+    std::fs::write(frames.join("b_crop.jpg"), jpeg(&crop, 90)).unwrap();
+    let out = frametrace()
+        .args(["query", "frames", "--index", "idx", "--format", "json"])
+        .args(["--top", "1"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    for (line, stage) in lines[..2].iter().zip(["global", "local"]) {
+        assert_eq!(line["verdict"], "match", "{line}");
+        assert_eq!(line["evidence"]["stage"], stage, "{line}");
+        let reference = line["evidence"]["reference"].as_str().unwrap();
+        assert!(reference.ends_with("a_held.png"), "{line}");
+    }
+}

@@ -177,6 +177,15 @@ impl Catalog {
 
     /// The stored record of reference `id`.
     pub fn record(&self, id: u32) -> Result<RefRecord, IndexError> {
+        self.record_with(id, Local::Keep)
+    }
+
+    /// The path of reference `id` (its record without local features).
+    pub fn path(&self, id: u32) -> Result<String, IndexError> {
+        Ok(self.record_with(id, Local::Skip)?.path)
+    }
+
+    fn record_with(&self, id: u32, local: Local) -> Result<RefRecord, IndexError> {
         let addr = self.addrs.get(id as usize).copied().ok_or_else(|| {
             IndexError::tantivy(
                 &self.path,
@@ -186,7 +195,7 @@ impl Catalog {
         let bytes = self.stores[addr.segment_ord as usize]
             .get_document_bytes(addr.doc_id)
             .map_err(|e| IndexError::tantivy(&self.path, e))?;
-        if let Some(record) = self.fields.from_stored_bytes(&bytes, Local::Keep) {
+        if let Some(record) = self.fields.from_stored_bytes(&bytes, local) {
             return Ok(record);
         }
         let doc: TantivyDocument = self
@@ -366,7 +375,36 @@ impl Catalog {
             })
             .collect();
         out.sort_by(|a, b| b.0.best().total_cmp(&a.0.best()).then(a.0.id.cmp(&b.0.id)));
-        out.dedup_by(|b, a| a.0.scores.map(f32::to_bits) == b.0.scores.map(f32::to_bits));
+        // Of stills scored equal to the bit, the smallest path stays (not
+        // the smallest id, which depends on how the index was built), with
+        // the best ranks of its group.
+        let same = |a: &Shortlisted, b: &Shortlisted| {
+            a.scores.map(f32::to_bits) == b.scores.map(f32::to_bits)
+        };
+        let mut group = 0;
+        let mut first: Option<String> = None;
+        for i in 1..out.len() {
+            if !same(&out[i].0, &out[group].0) {
+                (group, first) = (i, None);
+                continue;
+            }
+            let (head, tail) = out.split_at_mut(i);
+            let (g, t) = (&mut head[group], &mut tail[0]);
+            let ranks = [g.1[0].min(t.1[0]), g.1[1].min(t.1[1])];
+            let path = self.path(t.0.id)?;
+            let kept = match first.take() {
+                Some(p) => p,
+                None => self.path(g.0.id)?,
+            };
+            if path < kept {
+                std::mem::swap(g, t);
+                first = Some(path);
+            } else {
+                first = Some(kept);
+            }
+            g.1 = ranks;
+        }
+        out.dedup_by(|b, a| same(&a.0, &b.0));
         let (mut short, mut deep) = (Vec::new(), Vec::new());
         for (mut s, r) in out {
             let within = |n: usize| [r[0] < n, r[1] < n];

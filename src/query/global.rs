@@ -20,7 +20,14 @@ pub(crate) fn listed(
 ) -> Result<Vec<Listed>, IndexError> {
     let mut cands = candidates(catalog, fp, v, t);
     attribute::rank(&mut cands);
-    cands.truncate(top.max(1));
+    // Stills tied with the last one kept stay until their paths are
+    // known: which of several identical stills is listed must not depend
+    // on the ids a particular build of the index gave them.
+    let top = top.max(1);
+    if let Some(last) = cands.get(top - 1).map(|c| c.score) {
+        let tied = cands[top..].iter().take_while(|c| c.score == last).count();
+        cands.truncate(top + tied);
+    }
     let mut listed = Vec::with_capacity(cands.len());
     for c in cands {
         listed.push(Listed {
@@ -34,6 +41,7 @@ pub(crate) fn listed(
             .total_cmp(&b.candidate.score)
             .then_with(|| a.record.path.cmp(&b.record.path))
     });
+    listed.truncate(top);
     Ok(listed)
 }
 
