@@ -146,6 +146,9 @@ impl<'a> Matcher<'a> {
         let mut start = vec![0u32; KEYS + 1];
         let mut fill = vec![0u32; KEYS];
         let mut slots = vec![0u32; n];
+        // The descriptors in bucket order: a bucket is scanned as one
+        // contiguous run rather than gathered from the keypoints.
+        let mut descs = vec![[0u64; 4]; n];
         let mut ref_keys = vec![0u16; n];
         for tb in &probe_bits()[self.probed..tables] {
             // Counting sort of the reference keypoints by this table's
@@ -159,6 +162,7 @@ impl<'a> Matcher<'a> {
             fill.copy_from_slice(&start[..KEYS]);
             for (ri, &k) in ref_keys.iter().enumerate() {
                 slots[fill[k as usize] as usize] = ri as u32;
+                descs[fill[k as usize] as usize] = reference[ri].desc;
                 fill[k as usize] += 1;
             }
             let t = self.probed;
@@ -172,18 +176,17 @@ impl<'a> Matcher<'a> {
                     (a, b) = (start[k] as usize, start[k + 1] as usize);
                 }
                 let (mut d1, mut d2, mut r1) = *near;
-                for &ri in &slots[a..b] {
+                for (&ri, r) in slots[a..b].iter().zip(&descs[a..b]) {
                     // Compared in an earlier table already: a pair seen
                     // again cannot change the nearest distances, except
                     // that the best one must not count as second best.
                     if ri == r1 {
                         continue;
                     }
-                    let r = &reference[ri as usize];
-                    let d = (q.desc[0] ^ r.desc[0]).count_ones()
-                        + (q.desc[1] ^ r.desc[1]).count_ones()
-                        + (q.desc[2] ^ r.desc[2]).count_ones()
-                        + (q.desc[3] ^ r.desc[3]).count_ones();
+                    let d = (q.desc[0] ^ r[0]).count_ones()
+                        + (q.desc[1] ^ r[1]).count_ones()
+                        + (q.desc[2] ^ r[2]).count_ones()
+                        + (q.desc[3] ^ r[3]).count_ones();
                     if d < d1 {
                         (d2, d1, r1) = (d1, d, ri);
                     } else if d < d2 {
