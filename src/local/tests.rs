@@ -461,3 +461,59 @@ fn box_sums_are_the_5x5_sums() {
         }
     }
 }
+
+#[test]
+fn resize_is_the_clamped_four_neighbour_blend() {
+    let img = scene(12);
+    let src = img.as_raw();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    // Downscales as the pyramid makes them, and upscales as small
+    // frames get for extraction (where the clamped right tap is used).
+    for (nw, nh) in [(512, 288), (1280, 720), (1919, 1079), (7, 5), (640, 1)] {
+        let mut out = Vec::new();
+        sampling::resize_bilinear(src, w, h, &mut out, nw, nh);
+        let tap = |i: usize, n: usize, len: usize| {
+            let step = len as f32 / n as f32;
+            let f = ((i as f32 + 0.5) * step - 0.5).clamp(0.0, (len - 1) as f32);
+            let lo = f as usize;
+            (lo, (lo + 1).min(len - 1), (f.fract() * 256.0) as u32)
+        };
+        for y in 0..nh {
+            let (y0, y1, ay) = tap(y, nh, h);
+            for x in 0..nw {
+                let (x0, x1, ax) = tap(x, nw, w);
+                let p = |x: usize, y: usize| u32::from(src[y * w + x]);
+                let left = p(x0, y0) * (256 - ay) + p(x0, y1) * ay;
+                let right = p(x1, y0) * (256 - ay) + p(x1, y1) * ay;
+                let expected = (left * (256 - ax) + right * ax + (1 << 15)) >> 16;
+                assert_eq!(
+                    u32::from(out[y * nw + x]),
+                    expected,
+                    "{nw}x{nh} at ({x}, {y})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_full_match_continuing_the_screen_equals_one_from_scratch() {
+    let reference = features(&scene(13));
+    let query = features(&warp(&scene(13), 560, 320, 7.0, 0.9));
+    let keys = matcher::probe_keys(&query);
+    let as_tuples = |pairs: Vec<matcher::Pair>| -> Vec<_> {
+        pairs
+            .iter()
+            .map(|p| (p.q, p.r, p.turn.to_bits(), p.zoom.to_bits()))
+            .collect()
+    };
+    let mut continued = matcher::Matcher::new(&query, &keys, &reference);
+    let screen = as_tuples(continued.pairs(3));
+    let full = as_tuples(continued.pairs(matcher::PROBE_TABLES));
+    let fresh = |tables| as_tuples(matcher::Matcher::new(&query, &keys, &reference).pairs(tables));
+    assert_eq!(screen, fresh(3));
+    assert_eq!(full, fresh(matcher::PROBE_TABLES));
+    // The tables after the screen's do change the matches (more
+    // candidates, and closer second-best distances for the ratio test).
+    assert_ne!(screen, full);
+}
