@@ -381,28 +381,29 @@ impl Catalog {
         let same = |a: &Shortlisted, b: &Shortlisted| {
             a.scores.map(f32::to_bits) == b.scores.map(f32::to_bits)
         };
-        let mut group = 0;
-        let mut first: Option<String> = None;
-        for i in 1..out.len() {
-            if !same(&out[i].0, &out[group].0) {
-                (group, first) = (i, None);
-                continue;
+        let mut start = 0;
+        while start < out.len() {
+            let head = out[start].0;
+            let end = start
+                + out[start..]
+                    .iter()
+                    .take_while(|o| same(&o.0, &head))
+                    .count();
+            if end - start > 1 {
+                let mut kept = (self.path(head.id)?, start);
+                for (i, o) in out.iter().enumerate().take(end).skip(start + 1) {
+                    let path = self.path(o.0.id)?;
+                    if path < kept.0 {
+                        kept = (path, i);
+                    }
+                }
+                let ranks = out[start..end]
+                    .iter()
+                    .fold([usize::MAX; 2], |r, o| [r[0].min(o.1[0]), r[1].min(o.1[1])]);
+                out.swap(start, kept.1);
+                out[start].1 = ranks;
             }
-            let (head, tail) = out.split_at_mut(i);
-            let (g, t) = (&mut head[group], &mut tail[0]);
-            let ranks = [g.1[0].min(t.1[0]), g.1[1].min(t.1[1])];
-            let path = self.path(t.0.id)?;
-            let kept = match first.take() {
-                Some(p) => p,
-                None => self.path(g.0.id)?,
-            };
-            if path < kept {
-                std::mem::swap(g, t);
-                first = Some(path);
-            } else {
-                first = Some(kept);
-            }
-            g.1 = ranks;
+            start = end;
         }
         out.dedup_by(|b, a| same(&a.0, &b.0));
         let (mut short, mut deep) = (Vec::new(), Vec::new());
