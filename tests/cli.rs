@@ -44,11 +44,7 @@ impl Setup {
         self.dir.path().join(rel)
     }
     fn index(&self) -> Output {
-        frametrace()
-            .args(["index", "refs", "--index", "idx"])
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
+        index_refs(self.dir.path())
     }
     fn frame(&self, name: &str, bytes: &[u8]) {
         std::fs::write(self.p("frames").join(name), bytes).unwrap();
@@ -60,6 +56,15 @@ impl Setup {
             .output()
             .unwrap()
     }
+}
+
+/// `frametrace index refs --index idx`, run in `dir`.
+fn index_refs(dir: &Path) -> Output {
+    frametrace()
+        .args(["index", "refs", "--index", "idx"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -522,11 +527,7 @@ fn local_stage_attributes_a_noted_crop_with_evidence() {
             .unwrap();
         json_lines(&out)
     };
-    let index = frametrace()
-        .args(["index", "refs", "--index", "idx"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let index = index_refs(dir.path());
     assert!(index.status.success(), "{}", stderr(&index));
 
     // Global hashes alone leave both frames unknown.
@@ -631,11 +632,7 @@ fn identical_stills_are_named_by_path_not_by_indexing_order() {
             .unwrap();
     }
     let index = || {
-        let out = frametrace()
-            .args(["index", "refs", "--index", "idx"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let out = index_refs(dir.path());
         assert!(out.status.success(), "{}", stderr(&out));
     };
     index();
