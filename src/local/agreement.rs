@@ -17,6 +17,15 @@
 //! - `precision`: the share of the frame's edges the reference explains
 //!   (lowered by notes, and by an unrelated picture around a shared sprite).
 //!
+//! A leaked frame is usually not an indexed still but one between two of
+//! them: the background has panned with the camera, which the fitted map
+//! follows, but each figure has moved a little on its own. So `recall` and
+//! `photometric` let each block of the thumbnail ([`MOTION_BLOCK`] pixels
+//! square) move by up to [`MOTION_REACH`] pixels, the shift that explains
+//! most of its reference edges. A shared sprite on another background
+//! gains little from it: the background's edges and grey levels are not
+//! anywhere nearby.
+//!
 //! Edge thresholds are relative to each image's own gradient level, so
 //! brightness, contrast and gamma changes do not move them.
 
@@ -32,9 +41,6 @@ pub const THUMB_LONG_SIDE: u32 = 160;
 const EDGE_SHARE: f32 = 0.35;
 /// Absolute floor of an edge's gradient magnitude (Sobel, grey levels).
 const EDGE_FLOOR: f32 = 24.0;
-/// Largest orientation difference for two edge pixels to agree (cos^2 of
-/// 30 degrees, orientation taken modulo 180 degrees).
-const COS2_TOLERANCE: f32 = 0.75;
 
 /// How well the covered picture agrees with a reference.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -143,16 +149,31 @@ pub fn agreement(
     }
     let a = gradients(thumb.as_raw(), None, tw, th);
     let b = gradients(&warped.pixels, Some(&covered), tw, th);
-    let (ea, eb) = (edges(&a), edges(&b));
-    let (hit_a, n_a) = explained(&a, &ea, &b, &eb, &covered, tw, th);
-    let (hit_b, n_b) = explained(&b, &eb, &a, &ea, &covered, tw, th);
+    let (oa, ob) = (orientations(&a, &covered), orientations(&b, &covered));
+    let near_b = dilate(&ob, tw, th);
+    let near_a = dilate(&oa, tw, th);
+    let (hit_a, n_a, shifts) = explained(&oa, &near_b, tw, th, MOTION_REACH);
+    let (hit_b, n_b, _) = explained(&ob, &near_a, tw, th, 0);
+    let (moved, moved_covered) = shifted(&warped.pixels, &covered, tw, th, &shifts);
     Agreement {
         recall: hit_a as f32 / n_a.max(1) as f32,
         precision: hit_b as f32 / n_b.max(1) as f32,
         ref_edges: n_a,
-        photometric: photometric(thumb.as_raw(), &warped.pixels, &covered, tw, th),
+        photometric: photometric(thumb.as_raw(), &moved, &moved_covered, tw, th),
     }
 }
+
+/// Side in thumbnail pixels of the blocks that may move on their own.
+pub const MOTION_BLOCK: usize = 16;
+/// How far in thumbnail pixels a block may move (8 pixels of a 640-pixel
+/// still): a figure's motion over the few frames between two indexed
+/// stills.
+pub const MOTION_REACH: i32 = 2;
+/// Orientation bins of an edge (modulo 180 degrees), one bit each.
+const ORIENTATION_BINS: f32 = 32.0;
+/// Bins either side of an edge's own whose edges agree with it: 5 of 32
+/// is 28 to 34 degrees.
+const ORIENTATION_SLACK: u32 = 5;
 
 /// Grey-level tolerance of [`Agreement::photometric`] after the mapping.
 const GREY_TOLERANCE: f32 = 16.0;
@@ -304,38 +325,195 @@ fn edges(g: &[(f32, f32)]) -> Vec<bool> {
     g.iter().map(|&(x, y)| x * x + y * y > t2).collect()
 }
 
-/// How many edge pixels of `a` (inside `covered`) have an edge of `b`
-/// within one pixel with a similar orientation, out of how many.
+/// Each edge pixel's orientation (modulo 180 degrees) as one bit of
+/// [`ORIENTATION_BINS`]; 0 for pixels that are not edges or not covered.
+fn orientations(g: &[(f32, f32)], covered: &[bool]) -> Vec<u32> {
+    let is_edge = edges(g);
+    g.iter()
+        .zip(is_edge)
+        .zip(covered)
+        .map(|((&(x, y), edge), &inside)| {
+            if !(edge && inside) {
+                return 0;
+            }
+            let turn = y.atan2(x).rem_euclid(std::f32::consts::PI) / std::f32::consts::PI;
+            1 << ((turn * ORIENTATION_BINS) as u32).min(ORIENTATION_BINS as u32 - 1)
+        })
+        .collect()
+}
+
+/// Every pixel's orientation bits ORed over its 3x3 neighbourhood: the
+/// edge orientations found within one pixel.
+fn dilate(bits: &[u32], w: usize, h: usize) -> Vec<u32> {
+    let mut across = vec![0u32; w * h];
+    for (row, out) in bits.chunks_exact(w).zip(across.chunks_exact_mut(w)) {
+        for x in 0..w {
+            out[x] = row[x.saturating_sub(1)] | row[x] | row[(x + 1).min(w - 1)];
+        }
+    }
+    let mut near = vec![0u32; w * h];
+    for y in 0..h {
+        let (up, down) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        for x in 0..w {
+            near[y * w + x] = across[up * w + x] | across[y * w + x] | across[down * w + x];
+        }
+    }
+    near
+}
+
+/// The orientation bits that agree with an edge whose bit is `bit`.
+fn agreeing(bit: u32) -> u32 {
+    let window = (1u32 << (2 * ORIENTATION_SLACK + 1)) - 1;
+    window
+        .rotate_left(bit.trailing_zeros())
+        .rotate_right(ORIENTATION_SLACK)
+}
+
+/// How many edge pixels of one image (`own`, see [`orientations`]) the
+/// other image shows too, within one pixel with an agreeing orientation
+/// (`near`, see [`dilate`]), out of how many. Each [`MOTION_BLOCK`] block
+/// is compared at the shift within `reach` pixels that explains most of
+/// its edges (ties: the smallest shift, then the first); the shifts are
+/// returned per block, row-major.
 fn explained(
-    a: &[(f32, f32)],
-    ea: &[bool],
-    b: &[(f32, f32)],
-    eb: &[bool],
+    own: &[u32],
+    near: &[u32],
+    w: usize,
+    h: usize,
+    reach: i32,
+) -> (u32, u32, Vec<(i32, i32)>) {
+    let (bw, bh) = (w.div_ceil(MOTION_BLOCK), h.div_ceil(MOTION_BLOCK));
+    let mut shifts = vec![(0, 0); bw * bh];
+    let (mut hit, mut n) = (0u32, 0u32);
+    let mut points: Vec<(i32, i32, u32)> = Vec::new();
+    for (b, shift) in shifts.iter_mut().enumerate() {
+        let (x0, y0) = ((b % bw) * MOTION_BLOCK, (b / bw) * MOTION_BLOCK);
+        points.clear();
+        for y in y0.max(1)..(y0 + MOTION_BLOCK).min(h - 1) {
+            for x in x0.max(1)..(x0 + MOTION_BLOCK).min(w - 1) {
+                let bit = own[y * w + x];
+                if bit != 0 {
+                    points.push((x as i32, y as i32, agreeing(bit)));
+                }
+            }
+        }
+        n += points.len() as u32;
+        let mut best = (0u32, (0, 0));
+        let mut cost_of_best = i32::MAX;
+        for dy in -reach..=reach {
+            for dx in -reach..=reach {
+                let found = points
+                    .iter()
+                    .filter(|&&(x, y, agree)| {
+                        let (x, y) = (x + dx, y + dy);
+                        (0..w as i32).contains(&x)
+                            && (0..h as i32).contains(&y)
+                            && near[y as usize * w + x as usize] & agree != 0
+                    })
+                    .count() as u32;
+                let cost = dx.abs() + dy.abs();
+                if found > best.0 || (found == best.0 && cost < cost_of_best) {
+                    best = (found, (dx, dy));
+                    cost_of_best = cost;
+                }
+            }
+        }
+        hit += best.0;
+        *shift = best.1;
+    }
+    (hit, n, shifts)
+}
+
+/// `pixels` (and `covered`) read through each [`MOTION_BLOCK`] block's
+/// shift: the frame as it would look had its figures not moved.
+fn shifted(
+    pixels: &[u8],
     covered: &[bool],
     w: usize,
     h: usize,
-) -> (u32, u32) {
-    let (mut hit, mut n) = (0u32, 0u32);
-    for y in 1..h - 1 {
-        for x in 1..w - 1 {
-            let i = y * w + x;
-            if !ea[i] || !covered[i] {
-                continue;
+    shifts: &[(i32, i32)],
+) -> (Vec<u8>, Vec<bool>) {
+    let bw = w.div_ceil(MOTION_BLOCK);
+    let mut out = vec![0u8; w * h];
+    let mut inside = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = shifts[(y / MOTION_BLOCK) * bw + x / MOTION_BLOCK];
+            let (sx, sy) = (x as i32 + dx, y as i32 + dy);
+            if (0..w as i32).contains(&sx) && (0..h as i32).contains(&sy) {
+                let j = sy as usize * w + sx as usize;
+                out[y * w + x] = pixels[j];
+                inside[y * w + x] = covered[j] && covered[y * w + x];
             }
-            n += 1;
-            let (ax, ay) = a[i];
-            let na = ax * ax + ay * ay;
-            let found = (0..9).any(|k| {
-                let j = (y + k / 3 - 1) * w + x + k % 3 - 1;
-                if !eb[j] {
-                    return false;
-                }
-                let (bx, by) = b[j];
-                let dot = ax * bx + ay * by;
-                dot * dot >= COS2_TOLERANCE * na * (bx * bx + by * by)
-            });
-            hit += found as u32;
         }
     }
-    (hit, n)
+    (out, inside)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Thumbnail-sized: 16 blocks' content moved by (+-2, +-2) pixels, the
+    /// way figures move between two indexed stills.
+    fn moved(reference: &GrayImage) -> GrayImage {
+        let (w, h) = reference.dimensions();
+        let bw = (w as usize).div_ceil(MOTION_BLOCK);
+        let blocks = bw * (h as usize).div_ceil(MOTION_BLOCK);
+        let shifts: Vec<(i32, i32)> = (0..blocks)
+            .map(|b| [(2, 0), (0, -2), (-2, 2), (2, 2)][b % 4])
+            .collect();
+        GrayImage::from_fn(w, h, |x, y| {
+            let (dx, dy) = shifts[(y as usize / MOTION_BLOCK) * bw + x as usize / MOTION_BLOCK];
+            let sx = (x as i32 - dx).clamp(0, w as i32 - 1) as u32;
+            let sy = (y as i32 - dy).clamp(0, h as i32 - 1) as u32;
+            *reference.get_pixel(sx, sy)
+        })
+    }
+
+    #[test]
+    fn blocks_that_moved_a_little_still_agree() {
+        let reference = thumbnail(&crate::local::tests::scene(1));
+        let frame = moved(&reference);
+        let (w, h) = (reference.width() as usize, reference.height() as usize);
+        let covered = vec![true; w * h];
+        let a = gradients(reference.as_raw(), None, w, h);
+        let b = gradients(frame.as_raw(), Some(&covered), w, h);
+        let near = dilate(&orientations(&b, &covered), w, h);
+        let own = orientations(&a, &covered);
+        let (fixed, n, _) = explained(&own, &near, w, h, 0);
+        let (moving, n_moving, shifts) = explained(&own, &near, w, h, MOTION_REACH);
+        assert_eq!(n, n_moving);
+        // Held still, a moved block's edges are two pixels off: those
+        // across the motion miss (thumbnail edges are 2-3 pixels wide).
+        assert!((fixed as f32) < 0.8 * n as f32, "{fixed} of {n}");
+        // Each block found its motion back (edges near a block's border
+        // came from the next block, which moved another way; a block of
+        // edges along its motion may keep a smaller shift, as good).
+        assert!((moving as f32) > 0.95 * n as f32, "{moving} of {n}");
+        // Read through the shifts found, the grey levels agree again.
+        let (back, inside) = shifted(frame.as_raw(), &covered, w, h, &shifts);
+        let before = photometric(reference.as_raw(), frame.as_raw(), &covered, w, h);
+        let after = photometric(reference.as_raw(), &back, &inside, w, h);
+        assert!(after > 0.85 && after > before + 0.05, "{before} -> {after}");
+    }
+
+    #[test]
+    fn orientations_agree_within_about_thirty_degrees() {
+        let bit = |deg: f32| {
+            let (s, c) = deg.to_radians().sin_cos();
+            orientations(&[(c * 100.0, s * 100.0)], &[true])[0]
+        };
+        for (a, b, same) in [
+            (0.0, 25.0, true),
+            (0.0, -25.0, true),
+            (0.0, 180.0, true),
+            (10.0, 190.0 + 20.0, true),
+            (0.0, 40.0, false),
+            (90.0, 45.0, false),
+            (175.0, 5.0, true),
+        ] {
+            assert_eq!(agreeing(bit(a)) & bit(b) != 0, same, "{a} vs {b}");
+        }
+    }
 }

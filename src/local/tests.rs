@@ -5,7 +5,7 @@ use super::*;
 use image::{GrayImage, Luma};
 
 /// A 640x360 scene: a gradient with 60 random filled rectangles and discs.
-fn scene(seed: u64) -> GrayImage {
+pub(super) fn scene(seed: u64) -> GrayImage {
     let mut rng = SplitMix(seed);
     let mut img = GrayImage::from_fn(640, 360, |x, y| Luma([(40 + x / 8 + y / 8) as u8]));
     for _ in 0..60 {
