@@ -454,8 +454,9 @@ fn shifted(
 mod tests {
     use super::*;
 
-    /// Thumbnail-sized: 16 blocks' content moved by (+-2, +-2) pixels, the
-    /// way figures move between two indexed stills.
+    /// `reference` with every block's content moved by two pixels, in one
+    /// of four directions in turn, the way figures move between two
+    /// indexed stills.
     fn moved(reference: &GrayImage) -> GrayImage {
         let (w, h) = reference.dimensions();
         let bw = (w as usize).div_ceil(MOTION_BLOCK);
