@@ -16,6 +16,7 @@ use tantivy::store::StoreReader;
 use tantivy::{DocAddress, Index, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::schema::{self, Fields, Local, PDQ_FIELDS, RefRecord};
+use super::words::WordTerms;
 use super::{IndexError, check_settings};
 use crate::local::ORIENTATION_BINS;
 use crate::local::reference::{OrientedWord, word_key};
@@ -57,6 +58,9 @@ pub struct Catalog {
     pub pdq: HammingIndex<4>,
     /// PDQ quality per id.
     pub quality: Vec<u8>,
+    /// Per segment, its visual words' term infos, read on the local
+    /// stage's first retrieval (`None`: looked up in the dictionary).
+    word_terms: std::sync::OnceLock<Vec<Option<WordTerms>>>,
 }
 
 const OPEN_ATTEMPTS: usize = 20;
@@ -136,6 +140,23 @@ impl Catalog {
             phash: HammingIndex::build(phash),
             pdq: HammingIndex::build(pdq),
             quality,
+            word_terms: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Each segment's [`WordTerms`], read once. A segment whose words
+    /// cannot be read so is left to its term dictionary, which then
+    /// reports any error itself.
+    fn word_terms(&self) -> &[Option<WordTerms>] {
+        self.word_terms.get_or_init(|| {
+            self.searcher
+                .segment_readers()
+                .iter()
+                .map(|segment| {
+                    let inverted = segment.inverted_index(self.fields.words).ok()?;
+                    WordTerms::read(inverted.terms()).ok().flatten()
+                })
+                .collect()
         })
     }
 
@@ -255,14 +276,19 @@ impl Catalog {
         let segments = self.searcher.segment_readers();
         let mut df = vec![0u32; words.distinct.len()];
         let mut infos = Vec::with_capacity(segments.len());
-        for segment in segments {
+        for (segment, table) in segments.iter().zip(self.word_terms()) {
             let inverted = segment.inverted_index(self.fields.words).map_err(err)?;
             let mut found = Vec::with_capacity(words.distinct.len());
             let mut key = Vec::with_capacity(8);
             for (i, &(w, _)) in words.distinct.iter().enumerate() {
-                key.clear();
-                word_key(w, &mut key);
-                let info = inverted.terms().get(&key).map_err(io)?;
+                let info = match table {
+                    Some(table) => table.get(w),
+                    None => {
+                        key.clear();
+                        word_key(w, &mut key);
+                        inverted.terms().get(&key).map_err(io)?
+                    }
+                };
                 df[i] += info.as_ref().map_or(0, |t| t.doc_freq);
                 found.push(info);
             }

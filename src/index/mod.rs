@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod refresh;
 pub mod schema;
+mod words;
 
 use std::path::{Path, PathBuf};
 
