@@ -192,30 +192,24 @@ impl FeatureExtractor {
         let mut corners = Vec::new();
         let arcs = arc_table();
         for y in b..h - b {
-            // Necessary conditions first, on whole rows (auto-vectorised):
-            // a 9-pixel arc of brighter (darker) points holds at least 2 of
-            // the 4 compass points and 4 of the 8 even circle points.
-            // Saturating u8 bounds give the same answers as the exact ones
-            // (a bound past 0 or 255 cannot be exceeded).
+            // A necessary condition first, on whole rows (auto-vectorised;
+            // [`arc_possible`]): the ring holds the even circle points,
+            // then the odd ones. Saturating u8 bounds give the same
+            // answers as the exact ones (a bound past 0 or 255 cannot be
+            // exceeded).
             let row = y * w + b;
             let len = w - 2 * b;
             let centre = &img[row..row + len];
-            let ring: [&[u8]; 8] = std::array::from_fn(|k| {
-                let o = row.wrapping_add_signed(offs[2 * k]);
+            let ring: [&[u8]; 16] = std::array::from_fn(|k| {
+                let o = row.wrapping_add_signed(offs[(2 * k) % 16 + k / 8]);
                 &img[o..o + len]
             });
             for (k, p) in pass.iter_mut().enumerate() {
                 let c = centre[k];
                 let (hi, lo) = (c.saturating_add(tu), c.saturating_sub(tu));
-                let (mut cb, mut cd, mut eb, mut ed) = (0u8, 0u8, 0u8, 0u8);
-                for (j, r) in ring.iter().enumerate() {
-                    let (v, compass) = (r[k], (j % 2 == 0) as u8);
-                    cb += (v > hi) as u8 * compass;
-                    cd += (v < lo) as u8 * compass;
-                    eb += (v > hi) as u8;
-                    ed += (v < lo) as u8;
-                }
-                *p = ((cb >= 2 && eb >= 4) || (cd >= 2 && ed >= 4)) as u8;
+                let b: [u8; 16] = std::array::from_fn(|j| (ring[j][k] > hi) as u8);
+                let d: [u8; 16] = std::array::from_fn(|j| (ring[j][k] < lo) as u8);
+                *p = (arc_possible(&b) | arc_possible(&d)) as u8;
             }
             // Few pixels pass: skip eight at a time where none did.
             let passed = pass.chunks(8).enumerate().flat_map(|(c, chunk)| {
@@ -293,6 +287,21 @@ impl FeatureExtractor {
         }
         self.candidates = kept;
     }
+}
+
+/// Whether the 16 circle points `p` marks (1 where brighter, or darker,
+/// than the centre by the threshold; even points 0, 2, .., 14 first, then
+/// odd points 1, 3, .., 15) may hold a 9-point arc: a necessary condition.
+/// Nine consecutive points hold two or three points of each class modulo
+/// 4, consecutive ones, so each class must have two neighbours marked.
+/// It rejects the thin lines cartoons are drawn with (two opposite sides
+/// marked) and arcs of up to 7 points, which the full test would have to.
+#[inline(always)]
+pub(super) fn arc_possible(p: &[u8; 16]) -> bool {
+    let neighbours = |a: usize| {
+        (p[a] & p[a + 2]) | (p[a + 2] & p[a + 4]) | (p[a + 4] & p[a + 6]) | (p[a + 6] & p[a])
+    };
+    neighbours(0) & neighbours(1) & neighbours(8) & neighbours(9) == 1
 }
 
 /// Bit `m` is set when the 16-bit circular mask `m` holds 9 contiguous set

@@ -517,3 +517,27 @@ fn a_full_match_continuing_the_screen_equals_one_from_scratch() {
     // candidates, and closer second-best distances for the ratio test).
     assert_ne!(screen, full);
 }
+
+#[test]
+fn the_prefilter_passes_every_arc_and_rejects_lines_and_short_arcs() {
+    // The prefilter's layout of a 16-bit circle mask: even points, then
+    // odd ones.
+    let layout =
+        |m: u32| -> [u8; 16] { std::array::from_fn(|j| (m >> ((2 * j) % 16 + j / 8) & 1) as u8) };
+    let mut rejected = 0;
+    for m in 0..1u32 << 16 {
+        let possible = features::arc_possible(&layout(m));
+        assert!(possible || !features::arc_in(m), "arc {m:016b} rejected");
+        rejected += usize::from(!possible);
+    }
+    // Most masks hold no arc, and the prefilter is there to say so.
+    assert!(rejected > 50_000, "only {rejected} masks rejected");
+    // A thin line through the centre, along points 4 and 12 (both sides
+    // marked: points 13..=3 and 5..=11), and the 7-point arc of a
+    // straight edge; a 9-point arc passes.
+    let line = (0b111 << 13) | 0b1111 | (0b111_1111 << 5);
+    assert!(!features::arc_in(line));
+    assert!(!features::arc_possible(&layout(line)));
+    assert!(!features::arc_possible(&layout(0b111_1111 << 1)));
+    assert!(features::arc_possible(&layout(0b1_1111_1111 << 3)));
+}
