@@ -121,44 +121,62 @@ mod tests {
     use super::*;
     use crate::index::schema;
     use crate::local::reference::word_term;
-    use tantivy::{Index, TantivyDocument};
+    use std::sync::Arc;
+    use tantivy::{Index, InvertedIndexReader, TantivyDocument};
 
-    /// An in-memory index of `docs` documents, each holding some words
-    /// of every table (some words in several documents, with several
-    /// frequencies), plus the words it holds.
-    fn index_of_words(docs: u32) -> (Index, Vec<u32>) {
+    /// An in-memory index of one segment, a document per entry of `docs`
+    /// with those terms in the words field; and that field's inverted
+    /// index.
+    fn index_of(docs: &[Vec<String>]) -> (Index, Arc<InvertedIndexReader>) {
         let (schema, fields) = schema::schema();
         let index = Index::create_in_ram(schema);
         let mut writer = index
             .writer_with_num_threads(1, 15_000_000)
             .expect("writer");
-        let mut all = Vec::new();
-        for doc in 0..docs {
+        for terms in docs {
             let mut d = TantivyDocument::new();
-            for k in 0..300u32 {
-                let table = k % WORDS_PER_KEYPOINT as u32;
-                let bits = (k * 7919 + doc * 31) % (1 << BITS_PER_WORD);
-                let word = (table << 24) | bits;
-                all.push(word);
-                for _ in 0..1 + (k + doc) % 5 {
-                    d.add_text(fields.words, word_term(word));
-                }
+            for t in terms {
+                d.add_text(fields.words, t);
             }
             writer.add_document(d).expect("add");
         }
         writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let inverted = searcher.segment_readers()[0]
+            .inverted_index(fields.words)
+            .expect("inverted");
+        (index, inverted)
+    }
+
+    /// `docs` documents, each holding some words of every table (some
+    /// words in several documents, with several frequencies), and the
+    /// distinct words, sorted.
+    fn documents_of_words(docs: u32) -> (Vec<Vec<String>>, Vec<u32>) {
+        let mut all = Vec::new();
+        let documents = (0..docs)
+            .map(|doc| {
+                let mut terms = Vec::new();
+                for k in 0..300u32 {
+                    let table = k % WORDS_PER_KEYPOINT as u32;
+                    let bits = (k * 7919 + doc * 31) % (1 << BITS_PER_WORD);
+                    let word = (table << 24) | bits;
+                    all.push(word);
+                    for _ in 0..1 + (k + doc) % 5 {
+                        terms.push(word_term(word));
+                    }
+                }
+                terms
+            })
+            .collect();
         all.sort_unstable();
         all.dedup();
-        (index, all)
+        (documents, all)
     }
 
     #[test]
     fn term_infos_are_the_dictionarys_own() {
-        let (index, words) = index_of_words(40);
-        let (_, fields) = schema::schema();
-        let searcher = index.reader().expect("reader").searcher();
-        let segment = &searcher.segment_readers()[0];
-        let inverted = segment.inverted_index(fields.words).expect("inverted");
+        let (documents, words) = documents_of_words(40);
+        let (_index, inverted) = index_of(&documents);
         let table = WordTerms::read(inverted.terms())
             .expect("read")
             .expect("every term is a visual word");
@@ -185,20 +203,7 @@ mod tests {
 
     #[test]
     fn a_term_that_is_no_word_leaves_lookups_to_the_dictionary() {
-        let (schema, fields) = schema::schema();
-        let index = Index::create_in_ram(schema);
-        let mut writer = index
-            .writer_with_num_threads(1, 15_000_000)
-            .expect("writer");
-        let mut d = TantivyDocument::new();
-        d.add_text(fields.words, word_term(12));
-        d.add_text(fields.words, "not-a-word");
-        writer.add_document(d).expect("add");
-        writer.commit().expect("commit");
-        let searcher = index.reader().expect("reader").searcher();
-        let inverted = searcher.segment_readers()[0]
-            .inverted_index(fields.words)
-            .expect("inverted");
+        let (_index, inverted) = index_of(&[vec![word_term(12), "not-a-word".into()]]);
         assert!(WordTerms::read(inverted.terms()).expect("read").is_none());
     }
 
