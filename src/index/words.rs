@@ -4,9 +4,10 @@
 //! mirror image's) in every segment, and the FST walk of each lookup was a
 //! third of retrieval. Visual words come from a small fixed space
 //! ([`WORDS_PER_KEYPOINT`] tables of [`BITS_PER_WORD`] bits), and their
-//! terms are fixed-width hex ([`word_key`]), so the terms' sorted order is
-//! the words' numeric order: a term's ordinal is the number of the
-//! segment's words below it. [`WordTerms`] keeps one bit per possible
+//! terms are fixed-width hex
+//! ([`word_key`](crate::local::reference::word_key)), so the terms' sorted
+//! order is the words' numeric order: a term's ordinal is the number of
+//! the segment's words below it. [`WordTerms`] keeps one bit per possible
 //! word and a running count per 64 of them (192 KiB per segment), and per
 //! term its document frequency and where its postings start (12 bytes a
 //! term: a term's postings end where the next term's start), read once
@@ -17,7 +18,6 @@ use std::io;
 use tantivy::postings::TermInfo;
 use tantivy::termdict::TermDictionary;
 
-use crate::local::reference::word_key;
 use crate::local::{BITS_PER_WORD, WORDS_PER_KEYPOINT};
 
 /// Every possible visual word, as a dense position (table, bits).
@@ -44,13 +44,18 @@ fn position(word: u32) -> Option<usize> {
         .then_some((table << BITS_PER_WORD) | bits as usize)
 }
 
-/// The visual word a term stands for, when it is one written by
-/// [`word_key`] (the same bytes back).
+/// The visual word a term stands for, when it is one
+/// [`word_key`](crate::local::reference::word_key) writes:
+/// seven lower-case hex digits (every word of the space is below 16^7),
+/// read without allocating, since a large segment has a million terms.
 fn word_of(term: &[u8]) -> Option<u32> {
-    let word = u32::from_str_radix(std::str::from_utf8(term).ok()?, 16).ok()?;
-    let mut again = Vec::with_capacity(8);
-    word_key(word, &mut again);
-    (again == term).then_some(word)
+    let digit = |b: &u8| match b {
+        b'0'..=b'9' => Some(u32::from(b - b'0')),
+        b'a'..=b'f' => Some(u32::from(b - b'a') + 10),
+        _ => None,
+    };
+    (term.len() == 7).then_some(())?;
+    term.iter().try_fold(0u32, |w, b| Some(w << 4 | digit(b)?))
 }
 
 impl WordTerms {
@@ -120,7 +125,7 @@ impl WordTerms {
 mod tests {
     use super::*;
     use crate::index::schema;
-    use crate::local::reference::word_term;
+    use crate::local::reference::{word_key, word_term};
     use std::sync::Arc;
     use tantivy::{Index, InvertedIndexReader, TantivyDocument};
 
@@ -219,11 +224,14 @@ mod tests {
 
     #[test]
     fn only_terms_written_as_words_are_words() {
-        let mut key = Vec::new();
-        word_key((2 << 24) | 0x3_0a0f, &mut key);
-        assert_eq!(word_of(&key), Some((2 << 24) | 0x3_0a0f));
+        for word in [0, 0x9, (2 << 24) | 0x3_0a0f, (3 << 24) | 0x3_ffff] {
+            let mut key = Vec::new();
+            word_key(word, &mut key);
+            assert_eq!(word_of(&key), Some(word), "{word:07x}");
+        }
         assert_eq!(word_of(b"abc"), None, "too short: not written so");
         assert_eq!(word_of(b"00000AB"), None, "upper case");
         assert_eq!(word_of(b"zz00000"), None);
+        assert_eq!(word_of(b"00000000"), None, "eight digits");
     }
 }
